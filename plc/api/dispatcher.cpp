@@ -1,0 +1,309 @@
+#include "plc/api/dispatcher.hpp"
+
+#include "plc/api/auth.hpp"
+#include "plc/api/fault.hpp"
+#include "plc/store/pg.hpp"
+
+#include <xmlrpc-c/base.h>
+#include <xmlrpc-c/girerr.hpp>
+#include <xmlrpc-c/registry.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <set>
+
+namespace pl::plc::api {
+
+const char* xml_type_name(xml_type t) {
+  switch (t) {
+    case xml_type::boolean:
+      return "boolean";
+    case xml_type::integer:
+      return "int";
+    case xml_type::real:
+      return "double";
+    case xml_type::string:
+      return "string";
+    case xml_type::structure:
+      return "struct";
+    case xml_type::array:
+      return "array";
+    case xml_type::nil:
+      return "nil";
+    case xml_type::any:
+      return "any";
+  }
+  return "any";
+}
+
+std::string caller::label() const {
+  if (person_id)
+    return "person_id " + std::to_string(*person_id);
+  if (node_id)
+    return "node_id " + std::to_string(*node_id);
+  return {};
+}
+
+namespace {
+
+/// Carries the HTTP peer through xmlrpc-c into the methods (also multicall's sub-calls).
+struct request_info : xmlrpc_c::callInfo {
+  explicit request_info(const std::string& peer) : peer_address(peer) {}
+  const std::string& peer_address;
+};
+
+char signature_char(xml_type t) {
+  switch (t) {
+    case xml_type::boolean:
+      return 'b';
+    case xml_type::integer:
+      return 'i';
+    case xml_type::real:
+      return 'd';
+    case xml_type::string:
+      return 's';
+    case xml_type::structure:
+      return 'S';
+    case xml_type::array:
+      return 'A';
+    case xml_type::nil:
+      return 'n';
+    case xml_type::any:
+      return 's'; // xmlrpc-c signatures have no "any"; string is what PLCAPI reports
+  }
+  return 's';
+}
+
+/// Builds xmlrpc-c's signature string: one "ret:args" entry per accepted arity.
+std::string signature_of(const method_spec& spec) {
+  std::string ret(1, signature_char(spec.returns));
+  std::string fixed = spec.roles.empty() ? "" : "S";
+  std::string out;
+  std::size_t required = 0;
+  while (required < spec.params.size() && !spec.params[required].optional)
+    ++required;
+  for (std::size_t n = required; n <= spec.params.size(); ++n) {
+    std::string args = fixed;
+    for (std::size_t i = 0; i < n; ++i)
+      args += signature_char(spec.params[i].type);
+    if (!out.empty())
+      out += ',';
+    out += ret + ':' + args;
+  }
+  return out;
+}
+
+bool type_matches(xml_type want, xmlrpc_c::value::type_t got) {
+  using v = xmlrpc_c::value;
+  switch (want) {
+    case xml_type::any:
+      return true;
+    case xml_type::boolean:
+      return got == v::TYPE_BOOLEAN;
+    case xml_type::integer:
+      return got == v::TYPE_INT || got == v::TYPE_I8;
+    case xml_type::real:
+      return got == v::TYPE_DOUBLE || got == v::TYPE_INT || got == v::TYPE_I8;
+    case xml_type::string:
+      return got == v::TYPE_STRING;
+    case xml_type::structure:
+      return got == v::TYPE_STRUCT;
+    case xml_type::array:
+      return got == v::TYPE_ARRAY;
+    case xml_type::nil:
+      return got == v::TYPE_NIL;
+  }
+  return false;
+}
+
+const char* value_type_name(xmlrpc_c::value::type_t t) {
+  using v = xmlrpc_c::value;
+  switch (t) {
+    case v::TYPE_INT:
+    case v::TYPE_I8:
+      return "int";
+    case v::TYPE_BOOLEAN:
+      return "boolean";
+    case v::TYPE_DOUBLE:
+      return "double";
+    case v::TYPE_DATETIME:
+      return "dateTime";
+    case v::TYPE_STRING:
+      return "string";
+    case v::TYPE_BYTESTRING:
+      return "base64";
+    case v::TYPE_ARRAY:
+      return "array";
+    case v::TYPE_STRUCT:
+      return "struct";
+    case v::TYPE_NIL:
+      return "nil";
+    default:
+      return "unknown";
+  }
+}
+
+/// Adapts one method_spec to xmlrpc-c: the single edge where PLCAPI faults are made.
+class method_adapter : public xmlrpc_c::method2 {
+public:
+  method_adapter(method_spec spec, const services& svc, const call_observer& observer)
+    : spec_(std::move(spec)), svc_(svc), observer_(observer) {
+    _signature = signature_of(spec_);
+    _help = spec_.help;
+  }
+
+  void execute(const xmlrpc_c::paramList& params, const xmlrpc_c::callInfo* info,
+               xmlrpc_c::value* result) override {
+    auto start = std::chrono::steady_clock::now();
+    int code = 0;
+    try {
+      *result = call(params, info);
+    } catch (const xmlrpc_c::fault& f) {
+      code = f.getCode();
+      observe(start, code);
+      throw;
+    }
+    observe(start, code);
+  }
+
+private:
+  xmlrpc_c::value call(const xmlrpc_c::paramList& params, const xmlrpc_c::callInfo* info) {
+    static const std::string no_peer;
+    auto* req = dynamic_cast<const request_info*>(info);
+    call_context ctx{svc_, req ? req->peer_address : no_peer, {}};
+    try {
+      check_count(params.size());
+      std::size_t first = 0;
+      if (!spec_.roles.empty()) {
+        ctx.who = authenticate(params[0], spec_.roles, svc_);
+        first = 1;
+      }
+      std::vector<xmlrpc_c::value> args;
+      args.reserve(params.size() - first);
+      for (std::size_t i = first; i < params.size(); ++i) {
+        const auto& decl = spec_.params[i - first];
+        if (!type_matches(decl.type, params[i].type()))
+          throw fault::invalid_value(decl.name, std::string{"expected "} +
+                                                  xml_type_name(decl.type) + ", got " +
+                                                  value_type_name(params[i].type()));
+        args.push_back(params[i]);
+      }
+      return spec_.handler(ctx, args);
+    } catch (const fault& f) {
+      throw to_xmlrpc(ctx, static_cast<int>(f.code()), f.what());
+    } catch (const store::db_error& e) {
+      spdlog::warn("plc.api event=db_error method={} sqlstate={} message={}", spec_.name,
+                   e.sqlstate(), e.what());
+      throw to_xmlrpc(ctx, static_cast<int>(fault_code::db_error),
+                      std::string{fault_base(fault_code::db_error)} + ": " + e.what());
+    } catch (const std::exception& e) {
+      spdlog::error("plc.api event=internal_error method={} what={}", spec_.name, e.what());
+      throw to_xmlrpc(ctx, static_cast<int>(fault_code::internal_error),
+                      fault_base(fault_code::internal_error));
+    }
+  }
+
+  void check_count(std::size_t got) const {
+    std::size_t fixed = spec_.roles.empty() ? 0 : 1;
+    std::size_t max = fixed + spec_.params.size();
+    std::size_t min = fixed;
+    while (min < max && !spec_.params[min - fixed].optional)
+      ++min;
+    if (got >= min && got <= max)
+      return;
+    std::string expected = min == max ? std::to_string(min)
+                                      : std::to_string(min) + "-" + std::to_string(max);
+    throw fault(fault_code::invalid_argument_count,
+                "Expected " + expected + " arguments, got " + std::to_string(got));
+  }
+
+  xmlrpc_c::fault to_xmlrpc(const call_context& ctx, int code, const std::string& text) const {
+    std::string prefix = ctx.who.label();
+    std::string full = prefix.empty() ? spec_.name + ": " + text
+                                      : prefix + ": " + spec_.name + ": " + text;
+    return xmlrpc_c::fault(full, static_cast<xmlrpc_c::fault::code_t>(code));
+  }
+
+  void observe(std::chrono::steady_clock::time_point start, int code) const {
+    if (!observer_)
+      return;
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    observer_(spec_.name, code, took.count());
+  }
+
+  method_spec spec_;
+  const services& svc_;
+  const call_observer& observer_;
+};
+
+/// Answers every name the registry does not know with PLCAPI's fault 100.
+class unknown_method : public xmlrpc_c::defaultMethod {
+public:
+  explicit unknown_method(const call_observer& observer) : observer_(observer) {}
+
+  void execute(const std::string& name, const xmlrpc_c::paramList&,
+               xmlrpc_c::value*) override {
+    if (observer_)
+      observer_("(unknown)", static_cast<int>(fault_code::invalid_method), 0.0);
+    throw xmlrpc_c::fault("Invalid method " + name,
+                          static_cast<xmlrpc_c::fault::code_t>(fault_code::invalid_method));
+  }
+
+private:
+  const call_observer& observer_;
+};
+
+} // namespace
+
+struct dispatcher::impl {
+  services svc;
+  call_observer observer;
+  xmlrpc_c::registry registry;
+  std::set<std::string> names;
+};
+
+dispatcher::dispatcher(services svc, call_observer observer) : impl_(std::make_unique<impl>()) {
+  impl_->svc = svc;
+  impl_->observer = std::move(observer);
+  impl_->registry.setDefaultMethod(xmlrpc_c::defaultMethodPtr(new unknown_method(impl_->observer)));
+}
+
+dispatcher::~dispatcher() = default;
+
+void dispatcher::add(method_spec spec) {
+  if (!impl_->names.insert(spec.name).second)
+    throw std::logic_error("method registered twice: " + spec.name);
+  std::string name = spec.name;
+  impl_->registry.addMethod(
+    name, xmlrpc_c::methodPtr(new method_adapter(std::move(spec), impl_->svc, impl_->observer)));
+}
+
+std::string dispatcher::handle(std::string_view request_xml,
+                               const std::string& peer_address) const {
+  request_info info{peer_address};
+  std::string response;
+  impl_->registry.processCall(std::string{request_xml}, &info, &response);
+  return response;
+}
+
+const xmlrpc_c::registry& dispatcher::registry() const { return impl_->registry; }
+
+void dispatcher::set_xml_size_limit(std::size_t bytes) {
+  xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, bytes);
+}
+
+void add_auth_methods(dispatcher& d) {
+  d.add(method_spec{
+    "AuthCheck",
+    {role::admin, role::pi, role::user, role::tech, role::node},
+    {},
+    xml_type::integer,
+    "Returns 1 if the user or node authenticated successfully, faults otherwise.",
+    [](call_context&, const std::vector<xmlrpc_c::value>&) -> xmlrpc_c::value {
+      return xmlrpc_c::value_int(1);
+    },
+  });
+}
+
+} // namespace pl::plc::api

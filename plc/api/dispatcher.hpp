@@ -1,0 +1,54 @@
+#pragma once
+
+#include "plc/api/method.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace xmlrpc_c {
+class registry;
+}
+
+namespace pl::plc::api {
+
+/// Receives one observation per executed method call (also within multicall).
+using call_observer = std::function<void(const std::string& method, int fault_code, double seconds)>;
+
+/// Serves PLCAPI methods through an xmlrpc-c registry.
+///
+/// Every registered method goes through one edge that checks the argument
+/// count (fault 101), authenticates the auth struct and checks roles (103),
+/// type-checks arguments (102), and turns store errors into 106 and anything
+/// unexpected into 111, prefixing fault strings with the caller as PLCAPI
+/// does. Unknown methods are fault 100 everywhere, also inside
+/// system.multicall. The system.* introspection methods are xmlrpc-c's.
+class dispatcher {
+public:
+  dispatcher(services svc, call_observer observer = {});
+  dispatcher(const dispatcher&) = delete;
+  dispatcher& operator=(const dispatcher&) = delete;
+  ~dispatcher();
+
+  /// Registers `spec`; a name registered twice is a programming error (throws).
+  void add(method_spec spec);
+
+  /// Processes one XML-RPC request body and returns the response body.
+  std::string handle(std::string_view request_xml, const std::string& peer_address) const;
+
+  /// Exposes the registry, e.g. to serve the same methods through another server.
+  const xmlrpc_c::registry& registry() const;
+
+  /// Raises xmlrpc-c's process-wide XML size limit (default 512 KiB) to `bytes`.
+  static void set_xml_size_limit(std::size_t bytes);
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// Registers the methods of this wave: AuthCheck.
+void add_auth_methods(dispatcher& d);
+
+} // namespace pl::plc::api

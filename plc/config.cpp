@@ -1,0 +1,80 @@
+#include "plc/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <stdexcept>
+#include <unistd.h>
+
+namespace pl::plc {
+
+namespace {
+
+template <class T>
+void read(const toml::table& tbl, std::string_view section, std::string_view key, T& out,
+          const std::filesystem::path& file) {
+  auto node = tbl[section][key];
+  if (!node)
+    return;
+  std::string where = file.string() + ": " + std::string{section} + "." + std::string{key};
+  if constexpr (std::is_same_v<T, bool>) {
+    auto v = node.value<bool>();
+    if (!v)
+      throw std::runtime_error(where + " must be true or false");
+    out = *v;
+  } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::filesystem::path>) {
+    auto v = node.value<std::string>();
+    if (!v)
+      throw std::runtime_error(where + " must be a string");
+    out = *v;
+  } else if constexpr (std::is_integral_v<T>) {
+    auto v = node.value<std::int64_t>();
+    if (!v || *v < 0 || static_cast<std::uint64_t>(*v) > std::numeric_limits<T>::max())
+      throw std::runtime_error(where + " must be a whole number from 0 to " +
+                               std::to_string(std::numeric_limits<T>::max()));
+    out = static_cast<T>(*v);
+  } else {
+    auto v = node.value<std::int64_t>();
+    if (!v || *v < 0)
+      throw std::runtime_error(where + " must be a non-negative whole number");
+    out = T{*v};
+  }
+}
+
+} // namespace
+
+void load_toml(const std::filesystem::path& file, plcd_config& cfg) {
+  toml::table tbl;
+  try {
+    tbl = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error(file.string() + ":" + std::to_string(e.source().begin.line) + ": " +
+                             std::string{e.description()});
+  }
+  read(tbl, "http", "address", cfg.address, file);
+  read(tbl, "http", "port", cfg.port, file);
+  read(tbl, "http", "tls", cfg.tls, file);
+  read(tbl, "http", "cert", cfg.cert_file, file);
+  read(tbl, "http", "key", cfg.key_file, file);
+  read(tbl, "http", "max_body_bytes", cfg.max_body_bytes, file);
+  read(tbl, "http", "io_threads", cfg.io_threads, file);
+  read(tbl, "http", "worker_threads", cfg.worker_threads, file);
+  read(tbl, "http", "idle_timeout_s", cfg.idle_timeout, file);
+  read(tbl, "http", "drain_timeout_s", cfg.drain_timeout, file);
+  read(tbl, "db", "conninfo", cfg.db_conninfo, file);
+  read(tbl, "db", "pool_size", cfg.db_pool_size, file);
+  read(tbl, "db", "acquire_timeout_ms", cfg.db_acquire_timeout, file);
+  read(tbl, "dev", "data_dir", cfg.data_dir, file);
+  read(tbl, "dev", "admin_email", cfg.admin_email, file);
+}
+
+std::filesystem::path default_dev_data_dir() {
+  if (geteuid() == 0)
+    return "/var/lib/planetlab/plcd-dev";
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
+    return std::filesystem::path{xdg} / "planetlab" / "plcd-dev";
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path{home ? home : "."} / ".local" / "share" / "planetlab" / "plcd-dev";
+}
+
+} // namespace pl::plc

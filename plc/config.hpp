@@ -1,0 +1,45 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace pl::plc {
+
+/// Everything plcd can be told, from its TOML file and command line.
+struct plcd_config {
+  // [http]
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 443;
+  bool tls = true;
+  std::filesystem::path cert_file;
+  std::filesystem::path key_file;
+  std::size_t max_body_bytes = 64u << 20; ///< Largest request body; larger gets HTTP 413.
+  std::size_t io_threads = 1;
+  std::size_t worker_threads = 4;
+  std::chrono::seconds idle_timeout{60};
+  std::chrono::seconds drain_timeout{30};
+
+  // [db]
+  std::string db_conninfo;      ///< libpq connection string; empty with dev mode.
+  std::size_t db_pool_size = 8; ///< Most connections open at once.
+  std::chrono::milliseconds db_acquire_timeout{10000};
+
+  // dev mode (embedded default)
+  bool dev = false;
+  std::filesystem::path data_dir; ///< Cluster, certificate and state of dev mode.
+  std::string admin_email = "admin@localhost";
+  bool reset_admin_password = false;
+};
+
+/// Reads a TOML file into `cfg`, leaving unset keys as they are; throws
+/// std::runtime_error naming the file, key and problem.
+void load_toml(const std::filesystem::path& file, plcd_config& cfg);
+
+/// Returns the default dev data directory: /var/lib/planetlab/plcd-dev as
+/// root, else $XDG_DATA_HOME (or ~/.local/share)/planetlab/plcd-dev.
+std::filesystem::path default_dev_data_dir();
+
+} // namespace pl::plc

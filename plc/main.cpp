@@ -1,0 +1,214 @@
+// plcd: the PlanetLab Central daemon (PLCAPI over HTTPS on PostgreSQL).
+#include "actors/clock.hpp"
+#include "plc/api/dispatcher.hpp"
+#include "plc/config.hpp"
+#include "plc/dev_setup.hpp"
+#include "plc/http/metrics.hpp"
+#include "plc/http/server.hpp"
+#include "plc/store/local_cluster.hpp"
+#include "plc/store/migrations.hpp"
+#include "plc/store/persons.hpp"
+#include "plc/store/pool.hpp"
+#include "plc/api/password.hpp"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
+#include <optional>
+
+namespace fs = std::filesystem;
+using namespace pl;
+
+namespace {
+
+/// Gives the dev admin account its first password, or a new one when asked.
+/// Returns the password to show, or nothing if the account already had one.
+std::optional<std::string> ensure_dev_admin(plc::store::connection& conn,
+                                            const plc::plcd_config& cfg, const pl::clock& clock) {
+  auto existing = plc::store::find_person(conn, cfg.admin_email);
+  if (existing && !cfg.reset_admin_password)
+    return std::nullopt;
+  std::string password = plc::random_password();
+  std::string hash = plc::api::hash_password(password);
+  if (existing) {
+    plc::store::set_password_hash(conn, *existing, hash, clock);
+  } else {
+    plc::store::add_person(conn,
+                           {cfg.admin_email, "PLC", "Administrator", hash, true, {10}},
+                           clock);
+  }
+  return password;
+}
+
+void register_pool_metrics(plc::http::metrics_registry& metrics,
+                           plc::store::connection_pool& pool) {
+  metrics.define_gauge("plc_db_pool_connections", "Database connections by state");
+  metrics.set_callback("plc_db_pool_connections",
+                       [&pool] { return static_cast<double>(pool.stats().capacity); },
+                       {{"state", "capacity"}});
+  metrics.set_callback("plc_db_pool_connections",
+                       [&pool] { return static_cast<double>(pool.stats().open); },
+                       {{"state", "open"}});
+  metrics.set_callback("plc_db_pool_connections",
+                       [&pool] { return static_cast<double>(pool.stats().in_use); },
+                       {{"state", "in_use"}});
+  metrics.set_callback("plc_db_pool_connections",
+                       [&pool] { return static_cast<double>(pool.stats().waiting); },
+                       {{"state", "waiting"}});
+  metrics.define_counter("plc_db_pool_timeouts_total",
+                         "Requests that found no free database connection in time");
+  metrics.set_callback("plc_db_pool_timeouts_total",
+                       [&pool] { return static_cast<double>(pool.stats().timeouts); });
+}
+
+int run(plc::plcd_config cfg) {
+  pl::system_clock_source clock;
+  std::optional<plc::store::local_cluster> cluster;
+  if (cfg.dev) {
+    if (cfg.data_dir.empty())
+      cfg.data_dir = plc::default_dev_data_dir();
+    fs::create_directories(cfg.data_dir);
+    std::cout << "plcd: development mode, data in " << cfg.data_dir.string() << std::endl;
+    cluster.emplace(cfg.data_dir / "pg");
+    cluster->ensure_database("planetlab");
+    cfg.db_conninfo = cluster->conninfo("planetlab");
+    if (cfg.tls && cfg.cert_file.empty()) {
+      cfg.cert_file = cfg.data_dir / "tls" / "plc.crt";
+      cfg.key_file = cfg.data_dir / "tls" / "plc.key";
+      plc::ensure_self_signed_certificate(cfg.cert_file, cfg.key_file);
+    }
+  }
+  if (cfg.db_conninfo.empty())
+    throw std::runtime_error("no database: give [db] conninfo in --config, --db, or use --dev");
+  if (cfg.tls && (cfg.cert_file.empty() || cfg.key_file.empty()))
+    throw std::runtime_error("HTTPS needs --cert and --key (or [http] cert/key), or --plain-http");
+
+  // xmlrpc-c refuses XML beyond its own limit; keep it in step with the HTTP one.
+  plc::api::dispatcher::set_xml_size_limit(cfg.max_body_bytes);
+
+  plc::store::connection_pool pool{cfg.db_conninfo, cfg.db_pool_size, cfg.db_acquire_timeout};
+  {
+    auto conn = pool.acquire();
+    int version = plc::store::migrate(*conn, clock);
+    spdlog::info("plc.store event=schema_ready version={}", version);
+    if (cfg.dev) {
+      if (auto password = ensure_dev_admin(*conn, cfg, clock))
+        std::cout << "plcd: admin account " << cfg.admin_email << " password " << *password
+                  << " (shown once; --reset-admin-password makes a new one)" << std::endl;
+      else
+        std::cout << "plcd: admin account " << cfg.admin_email
+                  << " (password as printed on first run)" << std::endl;
+    }
+  }
+
+  plc::http::metrics_registry metrics;
+  register_pool_metrics(metrics, pool);
+  plc::api::dispatcher api{{&pool, &clock},
+                           [&metrics](const std::string& method, int fault, double seconds) {
+                             metrics.observe_call(method, fault, seconds);
+                           }};
+  plc::api::add_auth_methods(api);
+
+  plc::http::server_config http_cfg;
+  http_cfg.address = cfg.address;
+  http_cfg.port = cfg.port;
+  http_cfg.tls = cfg.tls;
+  http_cfg.cert_pem_file = cfg.cert_file.string();
+  http_cfg.key_pem_file = cfg.key_file.string();
+  http_cfg.max_body_bytes = cfg.max_body_bytes;
+  http_cfg.io_threads = cfg.io_threads;
+  http_cfg.worker_threads = cfg.worker_threads;
+  http_cfg.idle_timeout = cfg.idle_timeout;
+  http_cfg.drain_timeout = cfg.drain_timeout;
+  plc::http::server server{http_cfg,
+                           [&api](std::string_view body, const plc::http::request_info& req) {
+                             return api.handle(body, req.peer_address);
+                           },
+                           metrics};
+  server.start();
+  std::string host = cfg.address.find(':') != std::string::npos ? "[" + cfg.address + "]"
+                                                                 : cfg.address;
+  std::cout << "plcd: listening on " << (cfg.tls ? "https" : "http") << "://" << host << ":"
+            << server.port() << "/PLCAPI/" << std::endl;
+  if (cfg.tls && cfg.dev)
+    std::cout << "plcd: certificate " << cfg.cert_file.string()
+              << " (self-signed; give it to clients as their CA file)" << std::endl;
+  server.run_until_stopped();
+  spdlog::info("plcd event=stopped");
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"plcd: PlanetLab Central, the PLCAPI server (XML-RPC over HTTPS on PostgreSQL).\n"
+               "Quick start: plcd --dev (a private database, a self-signed certificate and an\n"
+               "admin account, all under --data-dir)."};
+  plc::plcd_config cfg;
+  std::string config_file;
+  bool plain_http = false;
+  std::string log_level = "info";
+  std::optional<std::uint16_t> port;
+  app.add_option("-c,--config", config_file, "TOML configuration file ([http], [db], [dev])")
+    ->check(CLI::ExistingFile);
+  app.add_flag("--dev", cfg.dev,
+               "Embedded default: private PostgreSQL, self-signed certificate, admin account");
+  app.add_option("--data-dir", cfg.data_dir,
+                 "Where --dev keeps its database and certificate (default: "
+                   + plc::default_dev_data_dir().string() + ")");
+  app.add_option("--address", cfg.address, "Address to listen on")->capture_default_str();
+  app.add_option("-p,--port", port, "Port to listen on; 0 picks a free one (default 443, 8443 with --dev)");
+  app.add_flag("--plain-http", plain_http, "Serve plain HTTP (benchmarks on loopback only)");
+  app.add_option("--cert", cfg.cert_file, "PEM certificate for HTTPS");
+  app.add_option("--key", cfg.key_file, "PEM private key for HTTPS");
+  app.add_option("--db", cfg.db_conninfo, "libpq connection string of the PLC database");
+  app.add_option("--db-pool", cfg.db_pool_size, "Most database connections")->check(CLI::Range(1, 1000));
+  app.add_option("--workers", cfg.worker_threads, "Threads executing API calls")->check(CLI::Range(1, 1024));
+  app.add_option("--io-threads", cfg.io_threads, "Threads doing network I/O")->check(CLI::Range(1, 64));
+  app.add_option("--max-body", cfg.max_body_bytes, "Largest request body in bytes (larger: HTTP 413)")
+    ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
+  app.add_option("--admin-email", cfg.admin_email, "Login of the --dev admin account")
+    ->capture_default_str();
+  app.add_flag("--reset-admin-password", cfg.reset_admin_password,
+               "With --dev: give the admin account a new password and print it");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  auto logger = spdlog::stderr_color_mt("plcd");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  try {
+    // The file gives the base; flags given on the command line win.
+    plc::plcd_config from_file;
+    if (!config_file.empty()) {
+      plc::load_toml(config_file, from_file);
+      auto flags = cfg;
+      cfg = from_file;
+      if (app.count("--dev")) cfg.dev = flags.dev;
+      if (app.count("--data-dir")) cfg.data_dir = flags.data_dir;
+      if (app.count("--address")) cfg.address = flags.address;
+      if (app.count("--cert")) cfg.cert_file = flags.cert_file;
+      if (app.count("--key")) cfg.key_file = flags.key_file;
+      if (app.count("--db")) cfg.db_conninfo = flags.db_conninfo;
+      if (app.count("--db-pool")) cfg.db_pool_size = flags.db_pool_size;
+      if (app.count("--workers")) cfg.worker_threads = flags.worker_threads;
+      if (app.count("--io-threads")) cfg.io_threads = flags.io_threads;
+      if (app.count("--max-body")) cfg.max_body_bytes = flags.max_body_bytes;
+      if (app.count("--admin-email")) cfg.admin_email = flags.admin_email;
+      cfg.reset_admin_password = flags.reset_admin_password;
+    }
+    if (port)
+      cfg.port = *port;
+    else if (cfg.dev && config_file.empty())
+      cfg.port = 8443;
+    if (plain_http)
+      cfg.tls = false;
+    return run(std::move(cfg));
+  } catch (const std::exception& e) {
+    std::cerr << "plcd: " << e.what() << std::endl;
+    return 1;
+  }
+}

@@ -1,0 +1,15 @@
+# Writes OUTPUT: a C++ source holding every migration file as a raw string.
+# Invoked at build time with -DOUTPUT=... -DINPUTS="a.sql;b.sql".
+set(body "// Generated from plc/store/migrations/*.sql by embed_migrations.cmake.\n")
+string(APPEND body "#include \"plc/store/migrations.hpp\"\n\nnamespace pl::plc::store {\n\n")
+string(APPEND body "const std::vector<migration>& migrations() {\n  static const std::vector<migration> all{\n")
+foreach(input IN LISTS INPUTS)
+  get_filename_component(name "${input}" NAME_WE)
+  string(REGEX MATCH "^[0-9]+" version "${name}")
+  string(REGEX REPLACE "^0+([0-9])" "\\1" version "${version}")
+  file(READ "${input}" sql)
+  string(APPEND body "    {${version}, \"${name}\", R\"pl_sql(${sql})pl_sql\"},\n")
+endforeach()
+string(APPEND body "  };\n  return all;\n}\n\n} // namespace pl::plc::store\n")
+file(WRITE "${OUTPUT}.tmp" "${body}")
+file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)
