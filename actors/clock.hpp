@@ -38,8 +38,7 @@ public:
 class manual_clock final : public clock {
 public:
   explicit manual_clock(time_point start = time_point{std::chrono::seconds{1'000'000'000}})
-    : ticks_(start.time_since_epoch().count()) {
-  }
+      : ticks_(start.time_since_epoch().count()) {}
 
   time_point now() const override { return time_point{duration{ticks_.load()}}; }
 
