@@ -97,7 +97,7 @@ bool verify_password(std::string_view password, std::string_view stored) {
     return false;
   std::vector<unsigned char> salt, expected;
   if (!unb64(stored.substr(dollar1 + 1, dollar2 - dollar1 - 1), salt) ||
-      !unb64(stored.substr(dollar2 + 1), expected) || expected.empty() || expected.size() > 64)
+      !unb64(stored.substr(dollar2 + 1), expected) || expected.size() != hash_bytes)
     return false;
   std::vector<unsigned char> actual(expected.size());
   if (!derive(password, salt.data(), salt.size(), cost, actual.data(), actual.size()))
