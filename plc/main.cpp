@@ -58,9 +58,9 @@ void register_pool_metrics(plc::http::metrics_registry& metrics,
   metrics.set_callback("plc_db_pool_connections",
                        [&pool] { return static_cast<double>(pool.stats().waiting); },
                        {{"state", "waiting"}});
-  metrics.define_counter("plc_db_pool_timeouts_total",
-                         "Requests that found no free database connection in time");
-  metrics.set_callback("plc_db_pool_timeouts_total",
+  metrics.define_gauge("plc_db_pool_timeouts",
+                       "Requests that found no free database connection in time, since start");
+  metrics.set_callback("plc_db_pool_timeouts",
                        [&pool] { return static_cast<double>(pool.stats().timeouts); });
 }
 
@@ -96,11 +96,11 @@ int run(plc::plcd_config cfg) {
     spdlog::info("plc.store event=schema_ready version={}", version);
     if (cfg.dev) {
       if (auto password = ensure_dev_admin(*conn, cfg, clock))
-        std::cout << "plcd: admin account " << cfg.admin_email << " password " << *password
-                  << " (shown once; --reset-admin-password makes a new one)" << std::endl;
+        std::cout << "plcd: admin login " << cfg.admin_email << ", password: " << *password
+                  << "  (shown once; --reset-admin-password makes a new one)" << std::endl;
       else
-        std::cout << "plcd: admin account " << cfg.admin_email
-                  << " (password as printed on first run)" << std::endl;
+        std::cout << "plcd: admin login " << cfg.admin_email
+                  << " (password as printed on the first run)" << std::endl;
     }
   }
 
