@@ -105,8 +105,7 @@ bool ensure_self_signed_certificate(const fs::path& cert_pem, const fs::path& ke
 }
 
 std::string random_password(std::size_t length) {
-  static constexpr char alphabet[] =
-    "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789-_";
+  static constexpr char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789-_";
   constexpr std::size_t n = sizeof alphabet - 1;
   std::string out;
   while (out.size() < length) {

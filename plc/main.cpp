@@ -1,6 +1,7 @@
 // plcd: the PlanetLab Central daemon (PLCAPI over HTTPS on PostgreSQL).
 #include "actors/clock.hpp"
 #include "plc/api/dispatcher.hpp"
+#include "plc/api/password.hpp"
 #include "plc/config.hpp"
 #include "plc/dev_setup.hpp"
 #include "plc/http/metrics.hpp"
@@ -9,7 +10,6 @@
 #include "plc/store/migrations.hpp"
 #include "plc/store/persons.hpp"
 #include "plc/store/pool.hpp"
-#include "plc/api/password.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -36,8 +36,7 @@ std::optional<std::string> ensure_dev_admin(plc::store::connection& conn,
   if (existing) {
     plc::store::set_password_hash(conn, *existing, hash, clock);
   } else {
-    plc::store::add_person(conn,
-                           {cfg.admin_email, "PLC", "Administrator", hash, true, {10}},
+    plc::store::add_person(conn, {cfg.admin_email, "PLC", "Administrator", hash, true, {10}},
                            clock);
   }
   return password;
@@ -129,8 +128,8 @@ int run(plc::plcd_config cfg) {
                            },
                            metrics};
   server.start();
-  std::string host = cfg.address.find(':') != std::string::npos ? "[" + cfg.address + "]"
-                                                                 : cfg.address;
+  std::string host =
+      cfg.address.find(':') != std::string::npos ? "[" + cfg.address + "]" : cfg.address;
   std::cout << "plcd: listening on " << (cfg.tls ? "https" : "http") << "://" << host << ":"
             << server.port() << "/PLCAPI/" << std::endl;
   if (cfg.tls && cfg.dev)
@@ -153,28 +152,34 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   std::optional<std::uint16_t> port;
   app.add_option("-c,--config", config_file, "TOML configuration file ([http], [db], [dev])")
-    ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingFile);
   app.add_flag("--dev", cfg.dev,
                "Embedded default: private PostgreSQL, self-signed certificate, admin account");
   app.add_option("--data-dir", cfg.data_dir,
-                 "Where --dev keeps its database and certificate (default: "
-                   + plc::default_dev_data_dir().string() + ")");
+                 "Where --dev keeps its database and certificate (default: " +
+                     plc::default_dev_data_dir().string() + ")");
   app.add_option("--address", cfg.address, "Address to listen on")->capture_default_str();
-  app.add_option("-p,--port", port, "Port to listen on; 0 picks a free one (default 443, 8443 with --dev)");
+  app.add_option("-p,--port", port,
+                 "Port to listen on; 0 picks a free one (default 443, 8443 with --dev)");
   app.add_flag("--plain-http", plain_http, "Serve plain HTTP (benchmarks on loopback only)");
   app.add_option("--cert", cfg.cert_file, "PEM certificate for HTTPS");
   app.add_option("--key", cfg.key_file, "PEM private key for HTTPS");
   app.add_option("--db", cfg.db_conninfo, "libpq connection string of the PLC database");
-  app.add_option("--db-pool", cfg.db_pool_size, "Most database connections")->check(CLI::Range(1, 1000));
-  app.add_option("--workers", cfg.worker_threads, "Threads executing API calls")->check(CLI::Range(1, 1024));
-  app.add_option("--io-threads", cfg.io_threads, "Threads doing network I/O")->check(CLI::Range(1, 64));
-  app.add_option("--max-body", cfg.max_body_bytes, "Largest request body in bytes (larger: HTTP 413)")
-    ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
+  app.add_option("--db-pool", cfg.db_pool_size, "Most database connections")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--workers", cfg.worker_threads, "Threads executing API calls")
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--io-threads", cfg.io_threads, "Threads doing network I/O")
+      ->check(CLI::Range(1, 64));
+  app.add_option("--max-body", cfg.max_body_bytes,
+                 "Largest request body in bytes (larger: HTTP 413)")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
   app.add_option("--admin-email", cfg.admin_email, "Login of the --dev admin account")
-    ->capture_default_str();
+      ->capture_default_str();
   app.add_flag("--reset-admin-password", cfg.reset_admin_password,
                "With --dev: give the admin account a new password and print it");
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   auto logger = spdlog::stderr_color_mt("plcd");
@@ -187,17 +192,28 @@ int main(int argc, char** argv) {
       plc::load_toml(config_file, from_file);
       auto flags = cfg;
       cfg = from_file;
-      if (app.count("--dev")) cfg.dev = flags.dev;
-      if (app.count("--data-dir")) cfg.data_dir = flags.data_dir;
-      if (app.count("--address")) cfg.address = flags.address;
-      if (app.count("--cert")) cfg.cert_file = flags.cert_file;
-      if (app.count("--key")) cfg.key_file = flags.key_file;
-      if (app.count("--db")) cfg.db_conninfo = flags.db_conninfo;
-      if (app.count("--db-pool")) cfg.db_pool_size = flags.db_pool_size;
-      if (app.count("--workers")) cfg.worker_threads = flags.worker_threads;
-      if (app.count("--io-threads")) cfg.io_threads = flags.io_threads;
-      if (app.count("--max-body")) cfg.max_body_bytes = flags.max_body_bytes;
-      if (app.count("--admin-email")) cfg.admin_email = flags.admin_email;
+      if (app.count("--dev"))
+        cfg.dev = flags.dev;
+      if (app.count("--data-dir"))
+        cfg.data_dir = flags.data_dir;
+      if (app.count("--address"))
+        cfg.address = flags.address;
+      if (app.count("--cert"))
+        cfg.cert_file = flags.cert_file;
+      if (app.count("--key"))
+        cfg.key_file = flags.key_file;
+      if (app.count("--db"))
+        cfg.db_conninfo = flags.db_conninfo;
+      if (app.count("--db-pool"))
+        cfg.db_pool_size = flags.db_pool_size;
+      if (app.count("--workers"))
+        cfg.worker_threads = flags.worker_threads;
+      if (app.count("--io-threads"))
+        cfg.io_threads = flags.io_threads;
+      if (app.count("--max-body"))
+        cfg.max_body_bytes = flags.max_body_bytes;
+      if (app.count("--admin-email"))
+        cfg.admin_email = flags.admin_email;
       cfg.reset_admin_password = flags.reset_admin_password;
     }
     if (port)

@@ -17,22 +17,22 @@ namespace pl::plc::api {
 
 const char* xml_type_name(xml_type t) {
   switch (t) {
-    case xml_type::boolean:
-      return "boolean";
-    case xml_type::integer:
-      return "int";
-    case xml_type::real:
-      return "double";
-    case xml_type::string:
-      return "string";
-    case xml_type::structure:
-      return "struct";
-    case xml_type::array:
-      return "array";
-    case xml_type::nil:
-      return "nil";
-    case xml_type::any:
-      return "any";
+  case xml_type::boolean:
+    return "boolean";
+  case xml_type::integer:
+    return "int";
+  case xml_type::real:
+    return "double";
+  case xml_type::string:
+    return "string";
+  case xml_type::structure:
+    return "struct";
+  case xml_type::array:
+    return "array";
+  case xml_type::nil:
+    return "nil";
+  case xml_type::any:
+    return "any";
   }
   return "any";
 }
@@ -49,28 +49,29 @@ namespace {
 
 /// Carries the HTTP peer through xmlrpc-c into the methods (also multicall's sub-calls).
 struct request_info : xmlrpc_c::callInfo {
-  explicit request_info(const std::string& peer) : peer_address(peer) {}
+  explicit request_info(const std::string& peer)
+      : peer_address(peer) {}
   const std::string& peer_address;
 };
 
 char signature_char(xml_type t) {
   switch (t) {
-    case xml_type::boolean:
-      return 'b';
-    case xml_type::integer:
-      return 'i';
-    case xml_type::real:
-      return 'd';
-    case xml_type::string:
-      return 's';
-    case xml_type::structure:
-      return 'S';
-    case xml_type::array:
-      return 'A';
-    case xml_type::nil:
-      return 'n';
-    case xml_type::any:
-      return 's'; // xmlrpc-c signatures have no "any"; string is what PLCAPI reports
+  case xml_type::boolean:
+    return 'b';
+  case xml_type::integer:
+    return 'i';
+  case xml_type::real:
+    return 'd';
+  case xml_type::string:
+    return 's';
+  case xml_type::structure:
+    return 'S';
+  case xml_type::array:
+    return 'A';
+  case xml_type::nil:
+    return 'n';
+  case xml_type::any:
+    return 's'; // xmlrpc-c signatures have no "any"; string is what PLCAPI reports
   }
   return 's';
 }
@@ -97,22 +98,22 @@ std::string signature_of(const method_spec& spec) {
 bool type_matches(xml_type want, xmlrpc_c::value::type_t got) {
   using v = xmlrpc_c::value;
   switch (want) {
-    case xml_type::any:
-      return true;
-    case xml_type::boolean:
-      return got == v::TYPE_BOOLEAN;
-    case xml_type::integer:
-      return got == v::TYPE_INT || got == v::TYPE_I8;
-    case xml_type::real:
-      return got == v::TYPE_DOUBLE || got == v::TYPE_INT || got == v::TYPE_I8;
-    case xml_type::string:
-      return got == v::TYPE_STRING;
-    case xml_type::structure:
-      return got == v::TYPE_STRUCT;
-    case xml_type::array:
-      return got == v::TYPE_ARRAY;
-    case xml_type::nil:
-      return got == v::TYPE_NIL;
+  case xml_type::any:
+    return true;
+  case xml_type::boolean:
+    return got == v::TYPE_BOOLEAN;
+  case xml_type::integer:
+    return got == v::TYPE_INT || got == v::TYPE_I8;
+  case xml_type::real:
+    return got == v::TYPE_DOUBLE || got == v::TYPE_INT || got == v::TYPE_I8;
+  case xml_type::string:
+    return got == v::TYPE_STRING;
+  case xml_type::structure:
+    return got == v::TYPE_STRUCT;
+  case xml_type::array:
+    return got == v::TYPE_ARRAY;
+  case xml_type::nil:
+    return got == v::TYPE_NIL;
   }
   return false;
 }
@@ -120,27 +121,27 @@ bool type_matches(xml_type want, xmlrpc_c::value::type_t got) {
 const char* value_type_name(xmlrpc_c::value::type_t t) {
   using v = xmlrpc_c::value;
   switch (t) {
-    case v::TYPE_INT:
-    case v::TYPE_I8:
-      return "int";
-    case v::TYPE_BOOLEAN:
-      return "boolean";
-    case v::TYPE_DOUBLE:
-      return "double";
-    case v::TYPE_DATETIME:
-      return "dateTime";
-    case v::TYPE_STRING:
-      return "string";
-    case v::TYPE_BYTESTRING:
-      return "base64";
-    case v::TYPE_ARRAY:
-      return "array";
-    case v::TYPE_STRUCT:
-      return "struct";
-    case v::TYPE_NIL:
-      return "nil";
-    default:
-      return "unknown";
+  case v::TYPE_INT:
+  case v::TYPE_I8:
+    return "int";
+  case v::TYPE_BOOLEAN:
+    return "boolean";
+  case v::TYPE_DOUBLE:
+    return "double";
+  case v::TYPE_DATETIME:
+    return "dateTime";
+  case v::TYPE_STRING:
+    return "string";
+  case v::TYPE_BYTESTRING:
+    return "base64";
+  case v::TYPE_ARRAY:
+    return "array";
+  case v::TYPE_STRUCT:
+    return "struct";
+  case v::TYPE_NIL:
+    return "nil";
+  default:
+    return "unknown";
   }
 }
 
@@ -148,7 +149,9 @@ const char* value_type_name(xmlrpc_c::value::type_t t) {
 class method_adapter : public xmlrpc_c::method2 {
 public:
   method_adapter(method_spec spec, const services& svc, const call_observer& observer)
-    : spec_(std::move(spec)), svc_(svc), observer_(observer) {
+      : spec_(std::move(spec))
+      , svc_(svc)
+      , observer_(observer) {
     _signature = signature_of(spec_);
     _help = spec_.help;
   }
@@ -185,8 +188,8 @@ private:
         const auto& decl = spec_.params[i - first];
         if (!type_matches(decl.type, params[i].type()))
           throw fault::invalid_value(decl.name, std::string{"expected "} +
-                                                  xml_type_name(decl.type) + ", got " +
-                                                  value_type_name(params[i].type()));
+                                                    xml_type_name(decl.type) + ", got " +
+                                                    value_type_name(params[i].type()));
         args.push_back(params[i]);
       }
       return spec_.handler(ctx, args);
@@ -212,16 +215,16 @@ private:
       ++min;
     if (got >= min && got <= max)
       return;
-    std::string expected = min == max ? std::to_string(min)
-                                      : std::to_string(min) + "-" + std::to_string(max);
+    std::string expected =
+        min == max ? std::to_string(min) : std::to_string(min) + "-" + std::to_string(max);
     throw fault(fault_code::invalid_argument_count,
                 "Expected " + expected + " arguments, got " + std::to_string(got));
   }
 
   xmlrpc_c::fault to_xmlrpc(const call_context& ctx, int code, const std::string& text) const {
     std::string prefix = ctx.who.label();
-    std::string full = prefix.empty() ? spec_.name + ": " + text
-                                      : prefix + ": " + spec_.name + ": " + text;
+    std::string full =
+        prefix.empty() ? spec_.name + ": " + text : prefix + ": " + spec_.name + ": " + text;
     return xmlrpc_c::fault(full, static_cast<xmlrpc_c::fault::code_t>(code));
   }
 
@@ -240,10 +243,10 @@ private:
 /// Answers every name the registry does not know with PLCAPI's fault 100.
 class unknown_method : public xmlrpc_c::defaultMethod {
 public:
-  explicit unknown_method(const call_observer& observer) : observer_(observer) {}
+  explicit unknown_method(const call_observer& observer)
+      : observer_(observer) {}
 
-  void execute(const std::string& name, const xmlrpc_c::paramList&,
-               xmlrpc_c::value*) override {
+  void execute(const std::string& name, const xmlrpc_c::paramList&, xmlrpc_c::value*) override {
     if (observer_)
       observer_("(unknown)", static_cast<int>(fault_code::invalid_method), 0.0);
     throw xmlrpc_c::fault("Invalid method " + name,
@@ -263,7 +266,8 @@ struct dispatcher::impl {
   std::set<std::string> names;
 };
 
-dispatcher::dispatcher(services svc, call_observer observer) : impl_(std::make_unique<impl>()) {
+dispatcher::dispatcher(services svc, call_observer observer)
+    : impl_(std::make_unique<impl>()) {
   impl_->svc = svc;
   impl_->observer = std::move(observer);
   impl_->registry.setDefaultMethod(xmlrpc_c::defaultMethodPtr(new unknown_method(impl_->observer)));
@@ -276,7 +280,7 @@ void dispatcher::add(method_spec spec) {
     throw std::logic_error("method registered twice: " + spec.name);
   std::string name = spec.name;
   impl_->registry.addMethod(
-    name, xmlrpc_c::methodPtr(new method_adapter(std::move(spec), impl_->svc, impl_->observer)));
+      name, xmlrpc_c::methodPtr(new method_adapter(std::move(spec), impl_->svc, impl_->observer)));
 }
 
 std::string dispatcher::handle(std::string_view request_xml,
@@ -287,7 +291,9 @@ std::string dispatcher::handle(std::string_view request_xml,
   return response;
 }
 
-const xmlrpc_c::registry& dispatcher::registry() const { return impl_->registry; }
+const xmlrpc_c::registry& dispatcher::registry() const {
+  return impl_->registry;
+}
 
 void dispatcher::set_xml_size_limit(std::size_t bytes) {
   xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, bytes);
@@ -295,14 +301,14 @@ void dispatcher::set_xml_size_limit(std::size_t bytes) {
 
 void add_auth_methods(dispatcher& d) {
   d.add(method_spec{
-    "AuthCheck",
-    {role::admin, role::pi, role::user, role::tech, role::node},
-    {},
-    xml_type::integer,
-    "Returns 1 if the user or node authenticated successfully, faults otherwise.",
-    [](call_context&, const std::vector<xmlrpc_c::value>&) -> xmlrpc_c::value {
-      return xmlrpc_c::value_int(1);
-    },
+      "AuthCheck",
+      {role::admin, role::pi, role::user, role::tech, role::node},
+      {},
+      xml_type::integer,
+      "Returns 1 if the user or node authenticated successfully, faults otherwise.",
+      [](call_context&, const std::vector<xmlrpc_c::value>&) -> xmlrpc_c::value {
+        return xmlrpc_c::value_int(1);
+      },
   });
 }
 

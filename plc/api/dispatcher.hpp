@@ -14,7 +14,8 @@ class registry;
 namespace pl::plc::api {
 
 /// Receives one observation per executed method call (also within multicall).
-using call_observer = std::function<void(const std::string& method, int fault_code, double seconds)>;
+using call_observer =
+    std::function<void(const std::string& method, int fault_code, double seconds)>;
 
 /// Serves PLCAPI methods through an xmlrpc-c registry.
 ///

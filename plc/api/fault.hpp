@@ -35,8 +35,8 @@ public:
 private:
   struct verbatim {};
   fault(verbatim, fault_code code, const std::string& text)
-    : std::runtime_error(text), code_(code) {
-  }
+      : std::runtime_error(text)
+      , code_(code) {}
 
   fault_code code_;
 };

@@ -59,7 +59,7 @@ struct call_context {
 /// Handles one call; the arguments exclude the auth struct and have been
 /// checked against the declared parameters. Throws api::fault for PLCAPI faults.
 using handler_fn =
-  std::function<xmlrpc_c::value(call_context&, const std::vector<xmlrpc_c::value>&)>;
+    std::function<xmlrpc_c::value(call_context&, const std::vector<xmlrpc_c::value>&)>;
 
 /// Declares one API method: PLCAPI's name, roles, arguments, result and help.
 struct method_spec {

@@ -17,7 +17,8 @@ constexpr std::size_t hash_bytes = 32;
 
 std::string b64(const unsigned char* data, std::size_t n) {
   std::string out(4 * ((n + 2) / 3) + 1, '\0');
-  int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
+  int len =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
   out.resize(static_cast<std::size_t>(len));
   while (!out.empty() && out.back() == '=')
     out.pop_back();
@@ -88,7 +89,10 @@ bool verify_password(std::string_view password, std::string_view stored) {
       return false;
     auto key = item.substr(0, eq);
     auto value = item.substr(eq + 1);
-    int* target = key == "ln" ? &cost.log2_n : key == "r" ? &cost.r : key == "p" ? &cost.p : nullptr;
+    int* target = key == "ln"  ? &cost.log2_n
+                  : key == "r" ? &cost.r
+                  : key == "p" ? &cost.p
+                               : nullptr;
     if (!target || !parse_int(value, *target))
       return false;
     ++seen;

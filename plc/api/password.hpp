@@ -9,7 +9,7 @@ namespace pl::plc::api {
 struct kdf_cost {
   int log2_n = 14; ///< N = 2^log2_n; with r = 8 each derivation touches 16 MiB.
   int r = 8;
-  int p = 5;       ///< OWASP's equivalent of N=2^17,p=1 at an eighth of the memory.
+  int p = 5; ///< OWASP's equivalent of N=2^17,p=1 at an eighth of the memory.
 };
 
 /// Derives a storable hash of `password` with a fresh random salt:

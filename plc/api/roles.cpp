@@ -9,20 +9,20 @@ namespace pl::plc::api {
 namespace {
 
 constexpr std::array<std::pair<role, std::string_view>, 7> names{{
-  {role::admin, "admin"},
-  {role::pi, "pi"},
-  {role::user, "user"},
-  {role::tech, "tech"},
-  {role::node, "node"},
-  {role::anonymous, "anonymous"},
-  {role::peer, "peer"},
+    {role::admin, "admin"},
+    {role::pi, "pi"},
+    {role::user, "user"},
+    {role::tech, "tech"},
+    {role::node, "node"},
+    {role::anonymous, "anonymous"},
+    {role::peer, "peer"},
 }};
 
 constexpr std::array<std::pair<role, int>, 4> ids{{
-  {role::admin, 10},
-  {role::pi, 20},
-  {role::user, 30},
-  {role::tech, 40},
+    {role::admin, 10},
+    {role::pi, 20},
+    {role::user, 30},
+    {role::tech, 40},
 }};
 
 } // namespace

@@ -155,14 +155,16 @@ void check_reachable(const fs::path& dir) {
       throw std::runtime_error("the postgres user cannot enter " + p.string() +
                                ", which holds the database cluster " + dir.string() +
                                ": choose a data directory elsewhere (e.g. under /var/lib) or "
-                               "allow traversal with chmod o+x " + p.string());
+                               "allow traversal with chmod o+x " +
+                               p.string());
   }
 }
 
 } // namespace
 
 local_cluster::local_cluster(fs::path dir, local_cluster_options opts)
-  : dir_(fs::absolute(std::move(dir))), opts_(std::move(opts)) {
+    : dir_(fs::absolute(std::move(dir)))
+    , opts_(std::move(opts)) {
   fs::path bin = find_bin_dir(opts_.bin_dir);
   fs::create_directories(dir_);
   fs::path log = dir_.parent_path() / (dir_.filename().string() + ".log");
@@ -184,8 +186,8 @@ local_cluster::local_cluster(fs::path dir, local_cluster_options opts)
   }
   // No TCP listener at all: the cluster is reached through its own directory.
   server_pid_ = spawn({(bin / "postgres").string(), "-D", dir_.string(), "-c",
-                       "listen_addresses=", "-c", "unix_socket_directories=" + dir_.string(),
-                       "-c", "unix_socket_permissions=0700", "-c", "fsync=on"},
+                       "listen_addresses=", "-c", "unix_socket_directories=" + dir_.string(), "-c",
+                       "unix_socket_permissions=0700", "-c", "fsync=on"},
                       log, SIGQUIT);
   auto deadline = std::chrono::steady_clock::now() + opts_.start_timeout;
   std::string info = conninfo();
@@ -199,8 +201,7 @@ local_cluster::local_cluster(fs::path dir, local_cluster_options opts)
     if (std::chrono::steady_clock::now() >= deadline) {
       stop();
       throw std::runtime_error("PostgreSQL did not accept connections within " +
-                               std::to_string(opts_.start_timeout.count()) + " s:" +
-                               log_tail(log));
+                               std::to_string(opts_.start_timeout.count()) + " s:" + log_tail(log));
     }
   }
 }
@@ -225,16 +226,18 @@ local_cluster local_cluster::scratch(local_cluster_options opts) {
 }
 
 local_cluster::local_cluster(local_cluster&& other) noexcept
-  : dir_(std::move(other.dir_))
-  , opts_(std::move(other.opts_))
-  , server_pid_(other.server_pid_)
-  , created_now_(other.created_now_) {
+    : dir_(std::move(other.dir_))
+    , opts_(std::move(other.opts_))
+    , server_pid_(other.server_pid_)
+    , created_now_(other.created_now_) {
   other.server_pid_ = -1;
   other.opts_.remove_on_stop = false;
   other.dir_.clear();
 }
 
-local_cluster::~local_cluster() { stop(); }
+local_cluster::~local_cluster() {
+  stop();
+}
 
 std::string local_cluster::conninfo(const std::string& dbname) const {
   return "host=" + dir_.string() + " dbname=" + dbname + " user=postgres connect_timeout=10";

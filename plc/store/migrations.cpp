@@ -29,13 +29,13 @@ int migrate(connection& conn, const pl::clock& clock) {
             " version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)");
   int version = current_version(conn);
   const auto& known = migrations();
-  int newest = known.empty() ? 0 : std::max_element(known.begin(), known.end(), [](auto& a, auto& b) {
-                                     return a.version < b.version;
-                                   })->version;
+  int newest =
+      known.empty() ? 0 : std::max_element(known.begin(), known.end(), [](auto& a, auto& b) {
+                            return a.version < b.version;
+                          })->version;
   if (version > newest)
     throw db_error("database schema is at version " + std::to_string(version) +
-                   " but this plcd knows only up to " + std::to_string(newest) +
-                   "; upgrade plcd");
+                   " but this plcd knows only up to " + std::to_string(newest) + "; upgrade plcd");
   for (const auto& m : known) {
     if (m.version <= version)
       continue;

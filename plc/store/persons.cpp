@@ -20,8 +20,8 @@ int add_person(connection& conn, const new_person& p, const pl::clock& clock) {
 }
 
 std::optional<int> find_person(connection& conn, const std::string& email) {
-  auto res = conn.exec("SELECT person_id FROM persons WHERE lower(email) = lower($1) AND NOT deleted",
-                       {email});
+  auto res = conn.exec(
+      "SELECT person_id FROM persons WHERE lower(email) = lower($1) AND NOT deleted", {email});
   if (res.rows() == 0)
     return std::nullopt;
   return static_cast<int>(res.integer(0, 0));

@@ -37,13 +37,21 @@ result& result::operator=(result&& other) noexcept {
   return *this;
 }
 
-result::~result() { PQclear(res_); }
+result::~result() {
+  PQclear(res_);
+}
 
-int result::rows() const { return PQntuples(res_); }
+int result::rows() const {
+  return PQntuples(res_);
+}
 
-int result::columns() const { return PQnfields(res_); }
+int result::columns() const {
+  return PQnfields(res_);
+}
 
-bool result::is_null(int row, int col) const { return PQgetisnull(res_, row, col) != 0; }
+bool result::is_null(int row, int col) const {
+  return PQgetisnull(res_, row, col) != 0;
+}
 
 std::string_view result::text(int row, int col) const {
   return {PQgetvalue(res_, row, col), static_cast<std::size_t>(PQgetlength(res_, row, col))};
@@ -65,14 +73,17 @@ long long result::integer(int row, int col) const {
   return value;
 }
 
-bool result::boolean(int row, int col) const { return text(row, col) == "t"; }
+bool result::boolean(int row, int col) const {
+  return text(row, col) == "t";
+}
 
 long long result::affected() const {
   const char* n = PQcmdTuples(res_);
   return (n && *n) ? std::stoll(n) : 0;
 }
 
-connection::connection(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
+connection::connection(const std::string& conninfo)
+    : conn_(PQconnectdb(conninfo.c_str())) {
   if (PQstatus(conn_) != CONNECTION_OK) {
     std::string message = trimmed(PQerrorMessage(conn_));
     PQfinish(conn_);
@@ -80,10 +91,13 @@ connection::connection(const std::string& conninfo) : conn_(PQconnectdb(conninfo
     throw db_error("cannot connect to PostgreSQL: " + message, "08001");
   }
   // Server notices (e.g. "relation already exists, skipping") are not errors.
-  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn_, [](void*, const char*) {}, nullptr);
 }
 
-connection::~connection() { PQfinish(conn_); }
+connection::~connection() {
+  PQfinish(conn_);
+}
 
 result connection::exec(std::string_view sql, const std::vector<param>& params) {
   std::vector<const char*> values;
@@ -104,12 +118,16 @@ void connection::exec_script(std::string_view sql) {
   PQclear(res);
 }
 
-bool connection::healthy() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
+bool connection::healthy() const {
+  return conn_ && PQstatus(conn_) == CONNECTION_OK;
+}
 
 bool connection::reusable() const {
   return healthy() && PQtransactionStatus(conn_) == PQTRANS_IDLE;
 }
 
-void connection::reset() { PQreset(conn_); }
+void connection::reset() {
+  PQreset(conn_);
+}
 
 } // namespace pl::plc::store

@@ -15,8 +15,8 @@ namespace pl::plc::store {
 class db_error : public std::runtime_error {
 public:
   db_error(std::string message, std::string sqlstate = {})
-    : std::runtime_error(std::move(message)), sqlstate_(std::move(sqlstate)) {
-  }
+      : std::runtime_error(std::move(message))
+      , sqlstate_(std::move(sqlstate)) {}
 
   const std::string& sqlstate() const { return sqlstate_; }
 
@@ -33,8 +33,12 @@ using param = std::optional<std::string>;
 /// Holds the rows of one statement's result, all values in text form.
 class result {
 public:
-  explicit result(pg_result* res) : res_(res) {}
-  result(result&& other) noexcept : res_(other.res_) { other.res_ = nullptr; }
+  explicit result(pg_result* res)
+      : res_(res) {}
+  result(result&& other) noexcept
+      : res_(other.res_) {
+    other.res_ = nullptr;
+  }
   result& operator=(result&& other) noexcept;
   result(const result&) = delete;
   result& operator=(const result&) = delete;
@@ -60,7 +64,10 @@ class connection {
 public:
   /// Connects with a libpq connection string; throws db_error with libpq's message.
   explicit connection(const std::string& conninfo);
-  connection(connection&& other) noexcept : conn_(other.conn_) { other.conn_ = nullptr; }
+  connection(connection&& other) noexcept
+      : conn_(other.conn_) {
+    other.conn_ = nullptr;
+  }
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
   ~connection();

@@ -4,10 +4,9 @@ namespace pl::plc::store {
 
 connection_pool::connection_pool(std::string conninfo, std::size_t capacity,
                                  std::chrono::milliseconds acquire_timeout)
-  : conninfo_(std::move(conninfo))
-  , capacity_(capacity == 0 ? 1 : capacity)
-  , acquire_timeout_(acquire_timeout) {
-}
+    : conninfo_(std::move(conninfo))
+    , capacity_(capacity == 0 ? 1 : capacity)
+    , acquire_timeout_(acquire_timeout) {}
 
 connection_pool::~connection_pool() = default;
 
@@ -19,9 +18,8 @@ connection_pool::lease connection_pool::acquire() {
   --waiting_;
   if (!ready) {
     ++timeouts_;
-    throw db_error("no database connection free after " +
-                     std::to_string(acquire_timeout_.count()) + " ms (pool of " +
-                     std::to_string(capacity_) + ")",
+    throw db_error("no database connection free after " + std::to_string(acquire_timeout_.count()) +
+                       " ms (pool of " + std::to_string(capacity_) + ")",
                    "53300");
   }
   ++in_use_;

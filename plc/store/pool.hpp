@@ -62,8 +62,8 @@ private:
 class connection_pool::lease {
 public:
   lease(connection_pool* pool, std::unique_ptr<connection> conn)
-    : pool_(pool), conn_(std::move(conn)) {
-  }
+      : pool_(pool)
+      , conn_(std::move(conn)) {}
   lease(lease&&) noexcept = default;
   lease& operator=(lease&&) noexcept = delete;
   ~lease() {

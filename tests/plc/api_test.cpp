@@ -25,8 +25,12 @@ std::string param(const std::string& value_xml) {
 
 std::string password_auth(const std::string& user, const std::string& pw) {
   return "<struct><member><name>AuthMethod</name><value><string>password</string></value></member>"
-         "<member><name>Username</name><value><string>" + user + "</string></value></member>"
-         "<member><name>AuthString</name><value><string>" + pw + "</string></value></member>"
+         "<member><name>Username</name><value><string>" +
+         user +
+         "</string></value></member>"
+         "<member><name>AuthString</name><value><string>" +
+         pw +
+         "</string></value></member>"
          "<member><name>Role</name><value><string>ignored</string></value></member></struct>";
 }
 
@@ -49,10 +53,14 @@ struct fixture {
     auto conn = pool.acquire();
     kdf_cost cheap{10, 8, 1};
     if (!store::find_person(*conn, "root@test.org")) {
-      store::add_person(*conn, {"root@test.org", "R", "Oot", hash_password("rootpw", cheap), true, {10}}, clock);
-      store::add_person(*conn, {"user@test.org", "U", "Ser", hash_password("userpw", cheap), true, {30}}, clock);
-      store::add_person(*conn, {"off@test.org", "O", "Ff", hash_password("offpw", cheap), false, {10}}, clock);
-      store::add_person(*conn, {"norole@test.org", "N", "R", hash_password("nopw", cheap), true, {}}, clock);
+      store::add_person(
+          *conn, {"root@test.org", "R", "Oot", hash_password("rootpw", cheap), true, {10}}, clock);
+      store::add_person(
+          *conn, {"user@test.org", "U", "Ser", hash_password("userpw", cheap), true, {30}}, clock);
+      store::add_person(
+          *conn, {"off@test.org", "O", "Ff", hash_password("offpw", cheap), false, {10}}, clock);
+      store::add_person(
+          *conn, {"norole@test.org", "N", "R", hash_password("nopw", cheap), true, {}}, clock);
     }
   }
 
@@ -82,7 +90,8 @@ TEST_CASE_METHOD(fixture, "AuthCheck with a good password returns 1") {
   REQUIRE_FALSE(r.is_fault);
   CHECK(xmlrpc_c::value_int(r.value).cvalue() == 1);
   // The login is case-insensitive, as PLCAPI lowercases e-mail addresses.
-  CHECK_FALSE(call(call_xml("AuthCheck", param(password_auth("User@Test.ORG", "userpw")))).is_fault);
+  CHECK_FALSE(
+      call(call_xml("AuthCheck", param(password_auth("User@Test.ORG", "userpw")))).is_fault);
   REQUIRE(calls.size() == 2);
   CHECK(calls[0].method == "AuthCheck");
   CHECK(calls[0].fault == 0);
@@ -92,7 +101,7 @@ TEST_CASE_METHOD(fixture, "authentication failures are fault 103 with a reason")
   auto bad = call(call_xml("AuthCheck", param(password_auth("root@test.org", "wrong"))));
   CHECK(bad.code == 103);
   CHECK_THAT(bad.text, Catch::Contains("Failed to authenticate call") &&
-                         Catch::Contains("Password verification failed"));
+                           Catch::Contains("Password verification failed"));
   CHECK(call(call_xml("AuthCheck", param(password_auth("nobody@test.org", "x")))).code == 103);
   CHECK_THAT(call(call_xml("AuthCheck", param(password_auth("off@test.org", "offpw")))).text,
              Catch::Contains("No such account"));
@@ -113,7 +122,7 @@ TEST_CASE_METHOD(fixture, "a wrong argument count is fault 101") {
   CHECK(none.code == 101);
   CHECK_THAT(none.text, Catch::Contains("Expected 1 arguments, got 0"));
   auto two = call(call_xml("AuthCheck", param(password_auth("root@test.org", "rootpw")) +
-                                          param("<int>5</int>")));
+                                            param("<int>5</int>")));
   CHECK(two.code == 101);
 }
 
@@ -127,11 +136,13 @@ TEST_CASE_METHOD(fixture, "an unknown method is fault 100, also inside multicall
            "</value></member><member><name>params</name><value><array><data>" + params +
            "</data></array></value></member></struct></value>";
   };
-  std::string calls_xml = sub("AuthCheck", "<value>" + password_auth("root@test.org", "rootpw") + "</value>") +
-                          sub("NoSuchMethod", "") +
-                          sub("AuthCheck", "<value>" + password_auth("root@test.org", "bad") + "</value>") +
-                          sub("system.listMethods", "");
-  auto m = call(call_xml("system.multicall", param("<array><data>" + calls_xml + "</data></array>")));
+  std::string calls_xml =
+      sub("AuthCheck", "<value>" + password_auth("root@test.org", "rootpw") + "</value>") +
+      sub("NoSuchMethod", "") +
+      sub("AuthCheck", "<value>" + password_auth("root@test.org", "bad") + "</value>") +
+      sub("system.listMethods", "");
+  auto m =
+      call(call_xml("system.multicall", param("<array><data>" + calls_xml + "</data></array>")));
   REQUIRE_FALSE(m.is_fault);
   auto results = xmlrpc_c::value_array(m.value).vectorValueValue();
   REQUIRE(results.size() == 4);
@@ -169,15 +180,19 @@ TEST_CASE_METHOD(fixture, "introspection lists AuthCheck with its signature and 
 }
 
 TEST_CASE_METHOD(fixture, "malformed XML is a well-formed fault, not a crash") {
-  for (std::string body : std::vector<std::string>{"", "<methodCall>", "garbage", "<?xml version=\"1.0\"?><foo/>",
-                           std::string(1000, '<')}) {
+  for (std::string body :
+       std::vector<std::string>{"", "<methodCall>", "garbage", "<?xml version=\"1.0\"?><foo/>",
+                                std::string(1000, '<')}) {
     auto r = call(body);
     CHECK(r.is_fault);
   }
 }
 
 TEST_CASE_METHOD(fixture, "argument types are checked before the handler runs (102)") {
-  method_spec echo{"EchoInt", {role::admin}, {{"number", xml_type::integer}}, xml_type::integer,
+  method_spec echo{"EchoInt",
+                   {role::admin},
+                   {{"number", xml_type::integer}},
+                   xml_type::integer,
                    "Returns its argument.",
                    [](call_context& ctx, const std::vector<xmlrpc_c::value>& args) {
                      CHECK(ctx.who.person_id.has_value());
@@ -185,24 +200,33 @@ TEST_CASE_METHOD(fixture, "argument types are checked before the handler runs (1
                    }};
   api.add(echo);
   auto ok = call(call_xml("EchoInt", param(password_auth("root@test.org", "rootpw")) +
-                                       param("<int>42</int>")));
+                                         param("<int>42</int>")));
   REQUIRE_FALSE(ok.is_fault);
   CHECK(xmlrpc_c::value_int(ok.value).cvalue() == 42);
   auto bad = call(call_xml("EchoInt", param(password_auth("root@test.org", "rootpw")) +
-                                        param("<string>42</string>")));
+                                          param("<string>42</string>")));
   CHECK(bad.code == 102);
-  CHECK_THAT(bad.text, Catch::StartsWith("person_id ") && Catch::Contains("EchoInt: Invalid number value"));
+  CHECK_THAT(bad.text,
+             Catch::StartsWith("person_id ") && Catch::Contains("EchoInt: Invalid number value"));
   CHECK_THROWS_AS(api.add(echo), std::logic_error);
 }
 
 TEST_CASE_METHOD(fixture, "store errors become fault 106, other exceptions 111") {
-  api.add({"Broken", {role::admin}, {}, xml_type::integer, "Fails.",
+  api.add({"Broken",
+           {role::admin},
+           {},
+           xml_type::integer,
+           "Fails.",
            [](call_context& ctx, const std::vector<xmlrpc_c::value>&) -> xmlrpc_c::value {
              auto db = ctx.svc.db->acquire();
              db->exec("SELECT * FROM missing_table");
              return xmlrpc_c::value_int(0);
            }});
-  api.add({"Throws", {role::admin}, {}, xml_type::integer, "Fails.",
+  api.add({"Throws",
+           {role::admin},
+           {},
+           xml_type::integer,
+           "Fails.",
            [](call_context&, const std::vector<xmlrpc_c::value>&) -> xmlrpc_c::value {
              throw std::runtime_error("secret detail");
            }});

@@ -25,6 +25,8 @@ inline plc::store::local_cluster& scratch_cluster() {
   return cluster;
 }
 
-inline std::string scratch_conninfo() { return scratch_cluster().conninfo("planetlab"); }
+inline std::string scratch_conninfo() {
+  return scratch_cluster().conninfo("planetlab");
+}
 
 } // namespace pl::test

@@ -38,8 +38,8 @@ TEST_CASE("values are bound parameters and round-trip literally") {
   pl::manual_clock clock;
   for (std::string name : {"O'Brien", "'; DROP TABLE persons; --", "back\\slash", "ünï\"cödé"}) {
     int id = add_person(conn, {name + "@example.org", name, name, "nopass", true, {30}}, clock);
-    auto res = conn.exec("SELECT first_name FROM persons WHERE person_id = $1",
-                         {std::to_string(id)});
+    auto res =
+        conn.exec("SELECT first_name FROM persons WHERE person_id = $1", {std::to_string(id)});
     CHECK(res.text(0, 0) == name);
   }
   CHECK(conn.exec("SELECT count(*) FROM persons").integer(0, 0) >= 4);
@@ -57,7 +57,7 @@ TEST_CASE("e-mail is unique among live accounts, case-insensitively") {
   }
   // A failed transaction leaves no half-inserted person behind.
   CHECK(conn.exec("SELECT count(*) FROM persons WHERE lower(email) = 'dup@example.org'")
-          .integer(0, 0) == 1);
+            .integer(0, 0) == 1);
   conn.exec("UPDATE persons SET deleted = true WHERE person_id = $1", {std::to_string(id)});
   CHECK(add_person(conn, {"dup@example.org", "c", "d", "nopass", false, {}}, clock) != id);
   CHECK(find_person(conn, "DUP@example.org").has_value());
@@ -81,9 +81,7 @@ TEST_CASE("the pool lends at most its capacity and times out the rest") {
   CHECK(pool.stats().in_use == 2);
   CHECK_THROWS_AS(pool.acquire(), db_error);
   CHECK(pool.stats().timeouts == 1);
-  {
-    auto moved = std::move(b);
-  }
+  { auto moved = std::move(b); }
   auto c = pool.acquire(); // the returned connection is lent again
   CHECK(pool.stats().open == 2);
   CHECK(c->exec("SELECT 2").integer(0, 0) == 2);

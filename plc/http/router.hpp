@@ -1,0 +1,38 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace pl::plc::http {
+
+/// Names what the server does with a request once its header has been read.
+enum class route_kind {
+  rpc,     ///< read the body and pass it to the XML-RPC handler
+  healthz, ///< answer the liveness probe
+  metrics, ///< render the Prometheus metrics
+  error,   ///< answer `status` with `message` without reading the body
+};
+
+/// Describes how to answer one request.
+struct route {
+  route_kind kind = route_kind::error;
+  unsigned status = 200;
+  /// Holds the plain-text body of an error answer.
+  std::string message;
+  /// Holds the value of the `Allow` header of a 405 answer.
+  std::string_view allow;
+};
+
+/// Decides how to answer a request from its method, target and `Content-Type` alone.
+///
+/// Kept free of I/O so the whole routing table is tested directly. XML-RPC is served at
+/// `/PLCAPI/` (and `/PLCAPI`) by POST with an XML content type; `/healthz` and `/metrics` answer
+/// GET and HEAD; everything else is 404, 405 or 415 with a sentence saying what to do instead.
+route route_request(std::string_view method, std::string_view target,
+                    std::string_view content_type);
+
+/// Returns whether a `Content-Type` value names XML (`text/xml` or `application/xml`, any case,
+/// parameters such as `charset` allowed).
+bool is_xml_content_type(std::string_view content_type);
+
+} // namespace pl::plc::http
