@@ -10,7 +10,10 @@ namespace pl {
 ///
 /// PLC logic (expiry, sessions, tickets, reaping) and node logic read the time
 /// only through this interface, so the simulator can drive them with a
-/// `manual_clock` while daemons use `system_clock_source`.
+/// `manual_clock` while daemons use `system_clock_source`. Code that lives
+/// beside actors can use `caf_clock` (actors/caf_clock.hpp), which reads the
+/// actor system's clock: virtual time under CAF's test coordinator, so logic
+/// and actor timers (`delayed_send`) agree on the time.
 class clock {
 public:
   using time_point = std::chrono::system_clock::time_point;
