@@ -2,31 +2,29 @@
 
 namespace pl::vnet {
 
-namespace {
-
-constexpr std::size_t slots = 3u << 16;
-
-} // namespace
-
-bind_table::bind_table() : owners_(slots, no_slice), refs_(slots, 0) {
-}
-
 error bind_table::bind(slice_id s, protocol p, std::uint16_t port) {
   if (s == no_slice)
     return error::invalid_slice;
   const int row = row_of(static_cast<std::uint8_t>(p));
   if (row < 0)
     return error::bad_protocol;
-  const auto i = index(row, port);
-  if (owners_[i] == no_slice) {
-    owners_[i] = s;
-    refs_[i] = 1;
+  auto& pg = pages_[index(row, port)];
+  if (!pg) {
+    pg = std::make_unique<page>();
+    pg->owner.fill(no_slice);
+    pg->refs.fill(0);
+    ++pages_in_use_;
+  }
+  const auto i = port & 0xFFu;
+  if (pg->owner[i] == no_slice) {
+    pg->owner[i] = s;
+    pg->refs[i] = 1;
     ++bound_;
     return error::none;
   }
-  if (owners_[i] != s)
+  if (pg->owner[i] != s)
     return error::port_in_use;
-  ++refs_[i];
+  ++pg->refs[i];
   return error::none;
 }
 
@@ -34,20 +32,20 @@ error bind_table::unbind(slice_id s, protocol p, std::uint16_t port) {
   const int row = row_of(static_cast<std::uint8_t>(p));
   if (row < 0)
     return error::bad_protocol;
-  const auto i = index(row, port);
-  if (owners_[i] == no_slice)
+  page* pg = pages_[index(row, port)].get();
+  const auto i = port & 0xFFu;
+  if (pg == nullptr || pg->owner[i] == no_slice)
     return error::not_bound;
-  if (owners_[i] != s)
+  if (pg->owner[i] != s)
     return error::not_owner;
-  if (--refs_[i] == 0) {
-    owners_[i] = no_slice;
+  if (--pg->refs[i] == 0) {
+    pg->owner[i] = no_slice;
     --bound_;
   }
   return error::none;
 }
 
-error bind_table::transfer(slice_id requester, protocol p, std::uint16_t port,
-                           slice_id new_owner) {
+error bind_table::transfer(slice_id requester, protocol p, std::uint16_t port, slice_id new_owner) {
   if (requester != root_slice)
     return error::not_permitted;
   if (new_owner == no_slice)
@@ -55,10 +53,11 @@ error bind_table::transfer(slice_id requester, protocol p, std::uint16_t port,
   const int row = row_of(static_cast<std::uint8_t>(p));
   if (row < 0)
     return error::bad_protocol;
-  const auto i = index(row, port);
-  if (owners_[i] == no_slice)
+  page* pg = pages_[index(row, port)].get();
+  const auto i = port & 0xFFu;
+  if (pg == nullptr || pg->owner[i] == no_slice)
     return error::not_bound;
-  owners_[i] = new_owner;
+  pg->owner[i] = new_owner;
   return error::none;
 }
 

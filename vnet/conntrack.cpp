@@ -14,13 +14,12 @@ constexpr std::size_t max_eviction_scan = 4096;
 
 conn_table::conn_table(std::size_t max_connections, const timeouts& t, const bind_table& binds,
                        std::uint64_t seed)
-  : max_(std::max<std::size_t>(max_connections, 1))
-  , slot_count_(max_ + (max_ + 1) / 2 + 1)
-  , slots_(new conn_entry[slot_count_])
-  , timeouts_(t)
-  , binds_(&binds)
-  , seed_(seed) {
-}
+    : max_(std::max<std::size_t>(max_connections, 1))
+    , slot_count_(max_ + (max_ + 1) / 2 + 1)
+    , slots_(new conn_entry[slot_count_])
+    , timeouts_(t)
+    , binds_(&binds)
+    , seed_(seed) {}
 
 conn_entry* conn_table::find(const flow_key& k, std::uint64_t h, time_ns now) noexcept {
   // The load stays below two thirds, so an empty slot always ends the probe.

@@ -65,14 +65,14 @@ static_assert(sizeof(conn_entry) == 32);
 /// Returns the idle timeout that applies to `e`.
 inline time_ns timeout_of(const timeouts& t, const conn_entry& e) noexcept {
   switch (e.key.proto) {
-    case 6:
-      return (e.flags & conn_rst) || ((e.flags & conn_fin_out) && (e.flags & conn_fin_in))
+  case 6:
+    return (e.flags & conn_rst) || ((e.flags & conn_fin_out) && (e.flags & conn_fin_in))
                ? t.tcp_closing
                : t.tcp;
-    case 17:
-      return t.udp;
-    default:
-      return t.icmp;
+  case 17:
+    return t.udp;
+  default:
+    return t.icmp;
   }
 }
 

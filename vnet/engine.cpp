@@ -16,8 +16,8 @@ constexpr std::size_t batch_group = 16;
 } // namespace
 
 engine::engine(engine_config cfg)
-  : cfg_(std::move(cfg)), table_(cfg_.max_connections, cfg_.timeout, binds_, cfg_.hash_seed) {
-}
+    : cfg_(std::move(cfg))
+    , table_(cfg_.max_connections, cfg_.timeout, binds_, cfg_.hash_seed) {}
 
 void engine::prepare(const packet_ref& p, prepared& x) const noexcept {
   x.pkt = parse(p.bytes, p.link);
@@ -101,17 +101,17 @@ verdict engine::outbound(const packet_ref& p, prepared& x, time_ns now) {
   if (p.device != vnet_device)
     return outbound_proxy(p, k);
   switch (k.status) {
-    case parse_status::ok:
-      break;
-    case parse_status::malformed:
-      return reject_out(sender, reason::malformed);
-    case parse_status::fragment:
-      return reject_out(sender, reason::fragment);
-    case parse_status::not_trackable:
-    case parse_status::icmp_other:
-      return reject_out(sender, reason::not_trackable);
-    case parse_status::icmp_error:
-      return reject_out(sender, reason::icmp_error);
+  case parse_status::ok:
+    break;
+  case parse_status::malformed:
+    return reject_out(sender, reason::malformed);
+  case parse_status::fragment:
+    return reject_out(sender, reason::fragment);
+  case parse_status::not_trackable:
+  case parse_status::icmp_other:
+    return reject_out(sender, reason::not_trackable);
+  case parse_status::icmp_error:
+    return reject_out(sender, reason::icmp_error);
   }
   if (!is_local(k.src))
     return reject_out(sender, reason::source_not_local);
@@ -178,27 +178,27 @@ verdict engine::inbound(prepared& x, time_ns now) {
     return d->holder == no_slice ? reject_in(reason::unowned) : deliver(d->holder, k);
   }
   switch (k.status) {
-    case parse_status::ok:
-      break;
-    case parse_status::malformed:
+  case parse_status::ok:
+    break;
+  case parse_status::malformed:
+    return reject_in(reason::malformed);
+  case parse_status::fragment:
+    // The datapath reassembles before asking; a fragment here has no ports.
+    return reject_in(reason::fragment);
+  case parse_status::not_trackable:
+  case parse_status::icmp_other:
+    return deliver_unowned(k);
+  case parse_status::icmp_error: {
+    if (!k.has_inner)
       return reject_in(reason::malformed);
-    case parse_status::fragment:
-      // The datapath reassembles before asking; a fragment here has no ports.
-      return reject_in(reason::fragment);
-    case parse_status::not_trackable:
-    case parse_status::icmp_other:
-      return deliver_unowned(k);
-    case parse_status::icmp_error: {
-      if (!k.has_inner)
-        return reject_in(reason::malformed);
-      // Errors go where the quoted datagram came from (traceroute's replies),
-      // without keeping that connection alive.
-      const slice_id bound = binds_.owner(x.key.proto, x.key.local_port);
-      if (bound != no_slice)
-        return deliver(bound, k);
-      const conn_entry* e = table_.find(x.key, x.hash, now);
-      return e != nullptr ? deliver(e->owner, k) : deliver_unowned(k);
-    }
+    // Errors go where the quoted datagram came from (traceroute's replies),
+    // without keeping that connection alive.
+    const slice_id bound = binds_.owner(x.key.proto, x.key.local_port);
+    if (bound != no_slice)
+      return deliver(bound, k);
+    const conn_entry* e = table_.find(x.key, x.hash, now);
+    return e != nullptr ? deliver(e->owner, k) : deliver_unowned(k);
+  }
   }
   if (k.proto == icmp_number && is_icmp_request(k.icmp_type))
     return deliver_unowned(k); // requests from outside are the host's to answer

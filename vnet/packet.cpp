@@ -15,8 +15,8 @@ inline std::uint16_t rd16(const std::uint8_t* p) noexcept {
 }
 
 inline std::uint32_t rd32(const std::uint8_t* p) noexcept {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8)
-         | std::uint32_t{p[3]};
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         std::uint32_t{p[3]};
 }
 
 // Reads the tuple of the datagram quoted in an ICMP error. RFC 792 quotes the
@@ -36,19 +36,19 @@ bool parse_quoted(const std::uint8_t* p, std::size_t n, quoted_tuple& out) noexc
   out.src = rd32(p + 12);
   out.dst = rd32(p + 16);
   switch (out.proto) {
-    case 6:
-    case 17:
-      out.sport = rd16(t);
-      out.dport = rd16(t + 2);
-      return true;
-    case 1:
-      if (!is_icmp_query(t[0]))
-        return false;
-      out.sport = rd16(t + 4);
-      out.dport = 0;
-      return true;
-    default:
+  case 6:
+  case 17:
+    out.sport = rd16(t);
+    out.dport = rd16(t + 2);
+    return true;
+  case 1:
+    if (!is_icmp_query(t[0]))
       return false;
+    out.sport = rd16(t + 4);
+    out.dport = 0;
+    return true;
+  default:
+    return false;
   }
 }
 
@@ -89,45 +89,45 @@ parsed_packet parse(std::span<const std::uint8_t> bytes, link_kind link) noexcep
   const std::uint8_t* t = p + ihl;
   const std::size_t tn = total - ihl;
   switch (r.proto) {
-    case 6: {
-      if (tn < tcp_min_header)
-        return r;
-      const std::size_t doff = static_cast<std::size_t>(t[12] >> 4) * 4;
-      if (doff < tcp_min_header || doff > tn)
-        return r;
-      r.sport = rd16(t);
-      r.dport = rd16(t + 2);
-      r.tcp_flags = t[13];
+  case 6: {
+    if (tn < tcp_min_header)
+      return r;
+    const std::size_t doff = static_cast<std::size_t>(t[12] >> 4) * 4;
+    if (doff < tcp_min_header || doff > tn)
+      return r;
+    r.sport = rd16(t);
+    r.dport = rd16(t + 2);
+    r.tcp_flags = t[13];
+    r.status = parse_status::ok;
+    return r;
+  }
+  case 17: {
+    if (tn < udp_header)
+      return r;
+    const std::size_t ulen = rd16(t + 4);
+    if (ulen < udp_header || ulen > tn)
+      return r;
+    r.sport = rd16(t);
+    r.dport = rd16(t + 2);
+    r.status = parse_status::ok;
+    return r;
+  }
+  default: { // ICMP
+    if (tn < icmp_header)
+      return r;
+    r.icmp_type = t[0];
+    if (is_icmp_error(r.icmp_type)) {
+      r.has_inner = parse_quoted(t + icmp_header, tn - icmp_header, r.inner);
+      r.status = parse_status::icmp_error;
+    } else if (is_icmp_query(r.icmp_type)) {
+      r.sport = rd16(t + 4);
+      r.dport = 0;
       r.status = parse_status::ok;
-      return r;
+    } else {
+      r.status = parse_status::icmp_other;
     }
-    case 17: {
-      if (tn < udp_header)
-        return r;
-      const std::size_t ulen = rd16(t + 4);
-      if (ulen < udp_header || ulen > tn)
-        return r;
-      r.sport = rd16(t);
-      r.dport = rd16(t + 2);
-      r.status = parse_status::ok;
-      return r;
-    }
-    default: { // ICMP
-      if (tn < icmp_header)
-        return r;
-      r.icmp_type = t[0];
-      if (is_icmp_error(r.icmp_type)) {
-        r.has_inner = parse_quoted(t + icmp_header, tn - icmp_header, r.inner);
-        r.status = parse_status::icmp_error;
-      } else if (is_icmp_query(r.icmp_type)) {
-        r.sport = rd16(t + 4);
-        r.dport = 0;
-        r.status = parse_status::ok;
-      } else {
-        r.status = parse_status::icmp_other;
-      }
-      return r;
-    }
+    return r;
+  }
   }
 }
 

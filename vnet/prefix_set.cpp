@@ -60,8 +60,8 @@ void prefix_set::rebuild() {
     // Sorted by first address, so a range can only merge with the previous one.
     if (!ranges_.empty() && first <= ranges_.back().second) {
       ranges_.back().second = std::max(ranges_.back().second, last);
-    } else if (!ranges_.empty() && ranges_.back().second != 0xFFFFFFFFu
-               && first == ranges_.back().second + 1) {
+    } else if (!ranges_.empty() && ranges_.back().second != 0xFFFFFFFFu &&
+               first == ranges_.back().second + 1) {
       ranges_.back().second = last;
     } else {
       ranges_.emplace_back(first, last);

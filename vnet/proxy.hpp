@@ -52,8 +52,7 @@ public:
   /// Refuses any interface but vnet and the proxy devices, any protocol but
   /// ETH_P_IP and ETH_P_ALL, promiscuous mode, and a proxy device that
   /// another slice holds.
-  device_result bind(slice_id s, std::string_view name, std::uint16_t ethertype,
-                     bool promiscuous);
+  device_result bind(slice_id s, std::string_view name, std::uint16_t ethertype, bool promiscuous);
 
   /// Releases one packet socket of `s` bound to `device`.
   error release(slice_id s, std::uint16_t device);
@@ -64,7 +63,7 @@ public:
   /// Returns the holder of `device`, or `no_slice` (also for unknown devices).
   slice_id holder(std::uint16_t device) const noexcept {
     return device == vnet_device || device > devices_.size() ? no_slice
-                                                              : devices_[device - 1].holder;
+                                                             : devices_[device - 1].holder;
   }
 
   /// Returns the device whose range contains `a`, or nullptr.

@@ -153,9 +153,7 @@ struct prefix {
   std::uint8_t length = 0;
 
   /// Tells whether the length is at most 32 and no host bit is set.
-  bool valid() const noexcept {
-    return length <= 32 && (addr & ~mask()) == 0;
-  }
+  bool valid() const noexcept { return length <= 32 && (addr & ~mask()) == 0; }
 
   /// Returns the network mask for `length` (0 for /0).
   ipv4_addr mask() const noexcept {

@@ -94,29 +94,29 @@ TEST_CASE("matches a map model under random upserts, lookups and expiry", "[conn
     auto m = model.find(k);
     const bool live = m != model.end() && now - m->second.second < timeout(k);
     switch (rng() % 4) {
-      case 0:
-      case 1: {
-        auto [e, created] = t.upsert(k, h, now);
-        REQUIRE(created == !live);
-        if (!created)
-          REQUIRE(e->owner == m->second.first);
-        e->owner = static_cast<slice_id>(step);
-        e->last_seen = now;
-        model[k] = {e->owner, now};
-        break;
-      }
-      case 2: {
-        const conn_entry* e = t.find(k, h, now);
-        REQUIRE((e != nullptr) == live);
-        if (e)
-          REQUIRE(e->owner == m->second.first);
-        break;
-      }
-      default:
-        if (rng() % 50 == 0)
-          t.expire(now, rng() % 2000);
-        now += static_cast<time_ns>(rng() % 3);
-        break;
+    case 0:
+    case 1: {
+      auto [e, created] = t.upsert(k, h, now);
+      REQUIRE(created == !live);
+      if (!created)
+        REQUIRE(e->owner == m->second.first);
+      e->owner = static_cast<slice_id>(step);
+      e->last_seen = now;
+      model[k] = {e->owner, now};
+      break;
+    }
+    case 2: {
+      const conn_entry* e = t.find(k, h, now);
+      REQUIRE((e != nullptr) == live);
+      if (e)
+        REQUIRE(e->owner == m->second.first);
+      break;
+    }
+    default:
+      if (rng() % 50 == 0)
+        t.expire(now, rng() % 2000);
+      now += static_cast<time_ns>(rng() % 3);
+      break;
     }
     REQUIRE(t.size() <= t.capacity());
   }

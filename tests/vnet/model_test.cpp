@@ -76,7 +76,8 @@ ref_packet ref_parse(const bytes& b, bool ethernet) {
   long hlen = (ip.u8(0) % 16) * 4;
   long total = ip.u16(2);
   long flags_off = ip.u16(6);
-  if (version != 4 || hlen < 20 || total < hlen || start + static_cast<std::size_t>(total) > b.size())
+  if (version != 4 || hlen < 20 || total < hlen ||
+      start + static_cast<std::size_t>(total) > b.size())
     return r;
   if (flags_off >= 0x8000)
     return r;
@@ -230,8 +231,7 @@ struct ref_model {
     return now - c.last < limit;
   }
 
-  ref_conn* lookup(int proto, std::uint32_t la, std::uint32_t ra, int lp, int rp,
-                   v::time_ns now) {
+  ref_conn* lookup(int proto, std::uint32_t la, std::uint32_t ra, int lp, int rp, v::time_ns now) {
     for (auto& c : conns)
       if (c.proto == proto && c.laddr == la && c.raddr == ra && c.lport == lp && c.rport == rp)
         return alive(c, now) ? &c : nullptr;
@@ -297,8 +297,8 @@ struct ref_model {
     if (c == nullptr) {
       // Forget a dead entry with the same tuple, then start afresh.
       std::erase_if(conns, [&](const ref_conn& x) {
-        return x.proto == p.proto && x.laddr == p.src && x.raddr == p.dst && x.lport == p.sport
-               && x.rport == p.dport;
+        return x.proto == p.proto && x.laddr == p.src && x.raddr == p.dst && x.lport == p.sport &&
+               x.rport == p.dport;
       });
       conns.push_back(ref_conn{p.proto, p.src, p.dst, p.sport, p.dport, s});
       c = &conns.back();
@@ -341,12 +341,12 @@ struct ref_model {
       const std::uint32_t owner = binder(p.inner_proto, p.inner_sport);
       if (owner != nobody)
         return give(owner, p);
-      ref_conn* c = lookup(p.inner_proto, p.inner_src, p.inner_dst, p.inner_sport,
-                           p.inner_dport, now);
+      ref_conn* c =
+          lookup(p.inner_proto, p.inner_src, p.inner_dst, p.inner_sport, p.inner_dport, now);
       return c ? give(c->owner, p) : nobody_owns(p);
     }
-    if (p.proto == 1 && (p.icmp_type == 8 || p.icmp_type == 13 || p.icmp_type == 15
-                         || p.icmp_type == 17))
+    if (p.proto == 1 &&
+        (p.icmp_type == 8 || p.icmp_type == 13 || p.icmp_type == 15 || p.icmp_type == 17))
       return nobody_owns(p);
     const int lport = p.proto == 1 ? p.sport : p.dport;
     const int rport = p.proto == 1 ? 0 : p.sport;
@@ -433,8 +433,8 @@ struct ref_model {
     return v::error::none;
   }
 
-  std::optional<std::uint32_t> peer(int proto, std::uint32_t la, int lp, std::uint32_t pa,
-                                    int pp, v::time_ns now) {
+  std::optional<std::uint32_t> peer(int proto, std::uint32_t la, int lp, std::uint32_t pa, int pp,
+                                    v::time_ns now) {
     if (!local(pa) || !local(la))
       return std::nullopt;
     const std::uint32_t owner = binder(proto, pp);
@@ -465,27 +465,25 @@ struct generator {
   }
 
   std::uint32_t local_addr() {
-    return one_of({v::make_addr(10, 0, 0, 1), v::make_addr(10, 0, 0, 2),
-                   v::make_addr(127, 0, 0, 1)});
+    return one_of(
+        {v::make_addr(10, 0, 0, 1), v::make_addr(10, 0, 0, 2), v::make_addr(127, 0, 0, 1)});
   }
   std::uint32_t remote_addr() {
     return one_of({v::make_addr(192, 0, 2, 1), v::make_addr(192, 0, 2, 2),
                    v::make_addr(198, 51, 100, 1), v::make_addr(203, 0, 113, 9)});
   }
-  std::uint32_t proxy_addr() {
-    return v::make_addr(10, 0, 1, static_cast<std::uint8_t>(pick(10)));
-  }
+  std::uint32_t proxy_addr() { return v::make_addr(10, 0, 1, static_cast<std::uint8_t>(pick(10))); }
   std::uint32_t any_addr() {
     switch (pick(10)) {
-      case 0:
-        return v::make_addr(10, 0, 0, 9); // not local
-      case 1:
-        return proxy_addr();
-      case 2:
-      case 3:
-        return remote_addr();
-      default:
-        return local_addr();
+    case 0:
+      return v::make_addr(10, 0, 0, 9); // not local
+    case 1:
+      return proxy_addr();
+    case 2:
+    case 3:
+      return remote_addr();
+    default:
+      return local_addr();
     }
   }
   std::uint16_t port() {
@@ -503,8 +501,8 @@ struct generator {
     if (k < 60)
       return udp(src, port(), dst, port(), pick(3));
     if (k < 80) {
-      const std::uint8_t type = replying ? one_of<std::uint8_t>({0, 14, 8})
-                                         : one_of<std::uint8_t>({8, 13, 0});
+      const std::uint8_t type =
+          replying ? one_of<std::uint8_t>({0, 14, 8}) : one_of<std::uint8_t>({8, 13, 0});
       return icmp(src, dst, port(), type);
     }
     if (k < 87) {
@@ -526,19 +524,19 @@ struct generator {
     if (b.empty())
       return;
     switch (pick(4)) {
-      case 0:
-        b.resize(pick(b.size()));
-        break;
-      case 1:
-        b[pick(std::min<std::size_t>(b.size(), 48))] = static_cast<std::uint8_t>(rng());
-        break;
-      case 2:
-        b[0] = static_cast<std::uint8_t>(0x40 | pick(16));
-        break;
-      default:
-        b[2] = static_cast<std::uint8_t>(pick(2));
-        b[3] = static_cast<std::uint8_t>(rng());
-        break;
+    case 0:
+      b.resize(pick(b.size()));
+      break;
+    case 1:
+      b[pick(std::min<std::size_t>(b.size(), 48))] = static_cast<std::uint8_t>(rng());
+      break;
+    case 2:
+      b[0] = static_cast<std::uint8_t>(0x40 | pick(16));
+      break;
+    default:
+      b[2] = static_cast<std::uint8_t>(pick(2));
+      b[3] = static_cast<std::uint8_t>(rng());
+      break;
     }
   }
 };
@@ -572,8 +570,8 @@ TEST_CASE("agrees with the naive reference model on random sequences", "[model]"
   ref.t_closing = cfg.timeout.tcp_closing;
   ref.t_udp = cfg.timeout.udp;
   ref.t_icmp = cfg.timeout.icmp;
-  REQUIRE(eng.add_proxy_device("proxy0", v::prefix{v::make_addr(10, 0, 1, 0), 29}).err
-          == v::error::none);
+  REQUIRE(eng.add_proxy_device("proxy0", v::prefix{v::make_addr(10, 0, 1, 0), 29}).err ==
+          v::error::none);
   ref.proxies.push_back(ref_proxy{"proxy0", v::make_addr(10, 0, 1, 0), 29});
 
   v::time_ns now = v::seconds(5000);
@@ -607,7 +605,8 @@ TEST_CASE("agrees with the naive reference model on random sequences", "[model]"
           d = with_ethernet(d);
         batch_bytes.push_back(std::move(d));
         devices.push_back(device);
-        refs.push_back(v::packet_ref{{}, static_cast<v::slice_id>(g.pick(4)),
+        refs.push_back(v::packet_ref{{},
+                                     static_cast<v::slice_id>(g.pick(4)),
                                      out ? v::direction::outbound : v::direction::inbound,
                                      eth ? v::link_kind::ethernet : v::link_kind::ip,
                                      static_cast<std::uint16_t>(device)});
@@ -623,8 +622,8 @@ TEST_CASE("agrees with the naive reference model on random sequences", "[model]"
       for (std::size_t i = 0; i < n; ++i) {
         const bool eth = refs[i].link == v::link_kind::ethernet;
         const v::verdict want = refs[i].dir == v::direction::outbound
-                                  ? ref.send(refs[i].sender, batch_bytes[i], eth, devices[i], now)
-                                  : ref.receive(batch_bytes[i], eth, now);
+                                    ? ref.send(refs[i].sender, batch_bytes[i], eth, devices[i], now)
+                                    : ref.receive(batch_bytes[i], eth, now);
         if (got[i] != want)
           FAIL("step " << step << " packet " << i << " dir " << int(refs[i].dir) << " want "
                        << v::to_string(want.why) << "/" << want.slice << " got "
@@ -637,18 +636,18 @@ TEST_CASE("agrees with the naive reference model on random sequences", "[model]"
       const auto proto = g.one_of({v::protocol::tcp, v::protocol::udp, v::protocol::icmp});
       const auto port = g.port();
       switch (g.pick(3)) {
-        case 0:
-          REQUIRE(eng.bind(s, proto, port) == ref.bind(s, static_cast<int>(proto), port));
-          break;
-        case 1:
-          REQUIRE(eng.unbind(s, proto, port) == ref.unbind(s, static_cast<int>(proto), port));
-          break;
-        default: {
-          const auto who = g.chance(70) ? v::root_slice : s;
-          const auto to = static_cast<v::slice_id>(g.pick(4));
-          REQUIRE(eng.transfer(who, proto, port, to)
-                  == ref.transfer(who, static_cast<int>(proto), port, to));
-        }
+      case 0:
+        REQUIRE(eng.bind(s, proto, port) == ref.bind(s, static_cast<int>(proto), port));
+        break;
+      case 1:
+        REQUIRE(eng.unbind(s, proto, port) == ref.unbind(s, static_cast<int>(proto), port));
+        break;
+      default: {
+        const auto who = g.chance(70) ? v::root_slice : s;
+        const auto to = static_cast<v::slice_id>(g.pick(4));
+        REQUIRE(eng.transfer(who, proto, port, to) ==
+                ref.transfer(who, static_cast<int>(proto), port, to));
+      }
       }
     } else if (op < 940) {
       const v::prefix p{g.remote_addr() & 0xFFFFFF00u, 24};
@@ -728,8 +727,10 @@ TEST_CASE("agrees with the naive reference model on random sequences", "[model]"
     eng_in += n;
   CHECK(eng_out == ref_out);
   CHECK(eng_in == ref_in);
-  CHECK(k.outbound_rejects[static_cast<int>(v::reason::port_bound)] == ref.out_rejects["port_bound"]);
-  CHECK(k.outbound_rejects[static_cast<int>(v::reason::icmp_error)] == ref.out_rejects["icmp_error"]);
+  CHECK(k.outbound_rejects[static_cast<int>(v::reason::port_bound)] ==
+        ref.out_rejects["port_bound"]);
+  CHECK(k.outbound_rejects[static_cast<int>(v::reason::icmp_error)] ==
+        ref.out_rejects["icmp_error"]);
   CHECK(k.evictions == 0);
   // The sequence must have exercised the interesting paths, or it proves little.
   CHECK(accepted > 50000);

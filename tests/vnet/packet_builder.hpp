@@ -42,8 +42,8 @@ struct ip_header {
     bytes b;
     b.push_back(static_cast<std::uint8_t>((version << 4) | (ihl & 0x0F)));
     b.push_back(0); // TOS
-    const auto total = total_length < 0 ? header + transport.size()
-                                        : static_cast<std::size_t>(total_length);
+    const auto total =
+        total_length < 0 ? header + transport.size() : static_cast<std::size_t>(total_length);
     put16(b, static_cast<std::uint16_t>(total));
     put16(b, 0x1234); // identification
     put16(b, frag);
@@ -123,7 +123,8 @@ inline bytes icmp(std::uint32_t src, std::uint32_t dst, std::uint16_t id, std::u
 /// Returns an ICMP error of `type` quoting the first 28 bytes of `quoted`.
 inline bytes icmp_error(std::uint32_t src, std::uint32_t dst, std::uint8_t type,
                         const bytes& quoted) {
-  bytes q(quoted.begin(), quoted.begin() + static_cast<long>(std::min<std::size_t>(28, quoted.size())));
+  bytes q(quoted.begin(),
+          quoted.begin() + static_cast<long>(std::min<std::size_t>(28, quoted.size())));
   return ip_header{src, dst, 1}.build(icmp_message(type, 0, q));
 }
 

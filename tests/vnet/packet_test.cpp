@@ -160,12 +160,11 @@ TEST_CASE("rejects truncated or inconsistent transport headers", "[packet][malfo
     CHECK(p(ip_header{a, b, 17}.build(d)).status == parse_status::malformed);
   }
   SECTION("UDP length field beyond the datagram") {
-    CHECK(p(ip_header{a, b, 17}.build(udp_datagram(1, 2, 4, 13))).status
-          == parse_status::malformed);
+    CHECK(p(ip_header{a, b, 17}.build(udp_datagram(1, 2, 4, 13))).status ==
+          parse_status::malformed);
   }
   SECTION("UDP length field below 8") {
-    CHECK(p(ip_header{a, b, 17}.build(udp_datagram(1, 2, 4, 7))).status
-          == parse_status::malformed);
+    CHECK(p(ip_header{a, b, 17}.build(udp_datagram(1, 2, 4, 7))).status == parse_status::malformed);
   }
   SECTION("ICMP shorter than 8 bytes") {
     auto m = icmp_message(8, 1);

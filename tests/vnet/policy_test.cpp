@@ -72,13 +72,14 @@ TEST_CASE_METHOD(fixture, "rejects untrackable protocols", "[policy][outbound]")
   CHECK(out(s1, ip_header{node, host, 47}.build(bytes(8, 0))) == reject(reason::not_trackable));
   CHECK(out(s1, ip_header{node, host, 132}.build(bytes(12, 0))) == reject(reason::not_trackable));
   // Router solicitation: ICMP, but no identifier to track it by.
-  CHECK(out(s1, ip_header{node, host, 1}.build(icmp_message(10, 0))) == reject(reason::not_trackable));
+  CHECK(out(s1, ip_header{node, host, 1}.build(icmp_message(10, 0))) ==
+        reject(reason::not_trackable));
 }
 
 TEST_CASE_METHOD(fixture, "rejects ICMP error messages", "[policy][outbound]") {
   for (std::uint8_t type : {3, 4, 5, 11, 12})
-    CHECK(out(s1, icmp_error(node, host, type, udp(host, 53, node, 5000)))
-          == reject(reason::icmp_error));
+    CHECK(out(s1, icmp_error(node, host, type, udp(host, 53, node, 5000))) ==
+          reject(reason::icmp_error));
 }
 
 TEST_CASE_METHOD(fixture, "rejects sources that are not local", "[policy][outbound]") {
@@ -110,8 +111,8 @@ TEST_CASE_METHOD(fixture, "rejects blacklisted destinations, updatable at run ti
   REQUIRE(e.remove_blacklist(bl) == error::none);
   CHECK(out(s1, udp(node, 5000, host, 53)) == accept(s1));
   // A bad prefix changes nothing.
-  CHECK(e.set_blacklist(std::vector<prefix>{prefix{make_addr(10, 0, 0, 1), 8}})
-        == error::bad_prefix);
+  CHECK(e.set_blacklist(std::vector<prefix>{prefix{make_addr(10, 0, 0, 1), 8}}) ==
+        error::bad_prefix);
   CHECK(out(s1, udp(node, 5000, host2, 53)) == reject(reason::blacklisted));
 }
 
@@ -123,8 +124,8 @@ TEST_CASE_METHOD(fixture, "rejects IP fragments, even through packet sockets",
   off.frag = 0x0020;
   CHECK(out(s1, mf.build(udp_datagram(1, 2, 16))) == reject(reason::fragment));
   CHECK(out(s1, off.build(bytes(16, 0))) == reject(reason::fragment));
-  CHECK(out(s1, with_ethernet(mf.build(udp_datagram(1, 2))), link_kind::ethernet)
-        == reject(reason::fragment));
+  CHECK(out(s1, with_ethernet(mf.build(udp_datagram(1, 2))), link_kind::ethernet) ==
+        reject(reason::fragment));
 }
 
 TEST_CASE_METHOD(fixture, "checks the rules in the documented order", "[policy][outbound]") {
@@ -159,9 +160,9 @@ TEST_CASE_METHOD(fixture, "lets a binding slice send through any raw or packet s
                  "[policy][bind]") {
   REQUIRE(e.bind(s1, protocol::tcp, 8080) == error::none);
   auto syn = tcp(node, 8080, host, 443, tcp_syn);
-  CHECK(out(s1, syn) == accept(s1));                                           // raw IP
-  CHECK(out(s1, with_ethernet(syn), link_kind::ethernet) == accept(s1));       // SOCK_RAW
-  CHECK(out(s1, tcp(node, 8080, host2, 443, tcp_syn)) == accept(s1));          // other peer
+  CHECK(out(s1, syn) == accept(s1));                                     // raw IP
+  CHECK(out(s1, with_ethernet(syn), link_kind::ethernet) == accept(s1)); // SOCK_RAW
+  CHECK(out(s1, tcp(node, 8080, host2, 443, tcp_syn)) == accept(s1));    // other peer
   CHECK(out(s2, with_ethernet(syn), link_kind::ethernet) == reject(reason::port_bound));
 }
 
@@ -320,7 +321,9 @@ TEST_CASE("bounds the table and evicts idle unbound connections first", "[policy
   auto out = [&](slice_id s, const bytes& b) {
     return e.decide(packet_ref{b, s, direction::outbound}, now);
   };
-  auto in = [&](const bytes& b) { return e.decide(packet_ref{b, no_slice, direction::inbound}, now); };
+  auto in = [&](const bytes& b) {
+    return e.decide(packet_ref{b, no_slice, direction::inbound}, now);
+  };
   REQUIRE(e.bind(s2, protocol::tcp, 443) == error::none);
   for (std::uint16_t i = 0; i < 4; ++i) // connections on a bound port
     REQUIRE(out(s2, tcp(node, 443, host, static_cast<std::uint16_t>(1000 + i))) == accept(s2));
@@ -335,8 +338,8 @@ TEST_CASE("bounds the table and evicts idle unbound connections first", "[policy
   CHECK(k.bound_evictions == 0);
   // The bound-port connections survived; all earlier unbound ones went.
   for (std::uint16_t i = 0; i < 4; ++i)
-    CHECK(e.connection(flow_key{node, host, 443, static_cast<std::uint16_t>(1000 + i), 6}, now)
-          != nullptr);
+    CHECK(e.connection(flow_key{node, host, 443, static_cast<std::uint16_t>(1000 + i), 6}, now) !=
+          nullptr);
   for (std::uint16_t i = 0; i < 4; ++i)
     CHECK(in(udp(host, 53, node, static_cast<std::uint16_t>(5000 + i))) == accept(root_slice));
   // Expired entries are reclaimed before anything live is evicted.
@@ -406,8 +409,7 @@ TEST_CASE_METHOD(fixture, "gives a proxy device to one slice at a time", "[polic
   REQUIRE(added.err == error::none);
   const auto dev = added.device;
   CHECK(e.add_proxy_device("proxy0", space).err == error::duplicate_device);
-  CHECK(e.add_proxy_device("proxy1", prefix{make_addr(10, 0, 1, 1), 28}).err
-        == error::bad_prefix);
+  CHECK(e.add_proxy_device("proxy1", prefix{make_addr(10, 0, 1, 1), 28}).err == error::bad_prefix);
 
   auto b1 = e.bind_packet_socket(s1, "proxy0", eth_p_ip);
   CHECK(b1.err == error::none);
@@ -427,8 +429,8 @@ TEST_CASE_METHOD(fixture, "restricts packet sockets to IP, vnet and proxies, nev
                  "[policy][proxy]") {
   REQUIRE(e.add_proxy_device("proxy0", prefix{make_addr(10, 0, 1, 0), 28}).err == error::none);
   CHECK(e.bind_packet_socket(s1, "vnet", eth_p_ip).err == error::none);
-  CHECK(e.bind_packet_socket(s2, "vnet", eth_p_all).err == error::none); // many slices
-  CHECK(e.bind_packet_socket(s1, "vnet", 0x86DD).err == error::bad_protocol); // IPv6
+  CHECK(e.bind_packet_socket(s2, "vnet", eth_p_all).err == error::none);        // many slices
+  CHECK(e.bind_packet_socket(s1, "vnet", 0x86DD).err == error::bad_protocol);   // IPv6
   CHECK(e.bind_packet_socket(s1, "proxy0", 0x0806).err == error::bad_protocol); // ARP
   CHECK(e.bind_packet_socket(s1, "eth0", eth_p_ip).err == error::interface_not_allowed);
   CHECK(e.bind_packet_socket(s1, "lo", eth_p_ip).err == error::interface_not_allowed);
@@ -451,11 +453,10 @@ TEST_CASE_METHOD(fixture, "routes a proxy device's address space to its holder",
   CHECK(in(ip_header{host, honeypot, 47}.build(bytes(8, 0))) == accept(s1));
   CHECK(in(udp(host, 1, make_addr(10, 0, 1, 16), 2)) == reject(reason::destination_not_local));
   // The holder answers from the proxied space, any protocol, with link headers.
-  CHECK(out(s1, with_ethernet(tcp(honeypot, 445, host, 1, tcp_syn | tcp_ack)),
-            link_kind::ethernet, dev)
-        == accept(s1));
-  CHECK(out(s1, icmp_error(honeypot, host, 3, udp(host, 1, honeypot, 2)), link_kind::ip, dev)
-        == accept(s1));
+  CHECK(out(s1, with_ethernet(tcp(honeypot, 445, host, 1, tcp_syn | tcp_ack)), link_kind::ethernet,
+            dev) == accept(s1));
+  CHECK(out(s1, icmp_error(honeypot, host, 3, udp(host, 1, honeypot, 2)), link_kind::ip, dev) ==
+        accept(s1));
   CHECK(out(s1, udp(node, 1, host, 2), link_kind::ip, dev) == reject(reason::source_not_local));
   CHECK(out(s2, udp(honeypot, 1, host, 2), link_kind::ip, dev) == reject(reason::proxy_not_held));
   CHECK(out(s1, udp(honeypot, 1, host, 2), link_kind::ip, 7) == reject(reason::proxy_not_held));
@@ -468,16 +469,17 @@ TEST_CASE_METHOD(fixture, "routes a proxy device's address space to its holder",
   CHECK(out(s1, udp(honeypot, 1, host2, 2)) == reject(reason::source_not_local));
 }
 
-TEST_CASE_METHOD(fixture, "counts traffic per slice and refusals per reason", "[policy][counters]") {
+TEST_CASE_METHOD(fixture, "counts traffic per slice and refusals per reason",
+                 "[policy][counters]") {
   REQUIRE(e.bind(s2, protocol::udp, 53) == error::none);
-  out(s1, udp(node, 5000, host, 53, 12));   // 40 bytes
-  out(s1, udp(node, 53, host, 53));         // port bound
-  out(s1, udp(other, 1, host, 53));         // not local
-  out(s2, tcp(node, 1, host, 2, tcp_syn));  // 40 bytes
-  in(udp(host, 53, node, 5000, 2));         // 30 bytes to s1
-  in(udp(host, 9, node, 53));               // 28 bytes to s2
-  in(udp(host, 9, node, 9));                // 28 bytes to root
-  in(udp(host, 9, other, 9));               // not local
+  out(s1, udp(node, 5000, host, 53, 12));  // 40 bytes
+  out(s1, udp(node, 53, host, 53));        // port bound
+  out(s1, udp(other, 1, host, 53));        // not local
+  out(s2, tcp(node, 1, host, 2, tcp_syn)); // 40 bytes
+  in(udp(host, 53, node, 5000, 2));        // 30 bytes to s1
+  in(udp(host, 9, node, 53));              // 28 bytes to s2
+  in(udp(host, 9, node, 9));               // 28 bytes to root
+  in(udp(host, 9, other, 9));              // not local
   const auto c1 = e.counters_of(s1);
   CHECK(c1 == slice_counters{1, 40, 1, 30, 2});
   CHECK(e.counters_of(s2) == slice_counters{1, 40, 1, 28, 0});
