@@ -13,12 +13,12 @@ enum kind : int { counter_kind = 0, gauge_kind = 1, histogram_kind = 2 };
 
 const char* kind_name(int k) {
   switch (k) {
-    case counter_kind:
-      return "counter";
-    case gauge_kind:
-      return "gauge";
-    default:
-      return "histogram";
+  case counter_kind:
+    return "counter";
+  case gauge_kind:
+    return "gauge";
+  default:
+    return "histogram";
   }
 }
 
@@ -44,17 +44,17 @@ void append_number(std::string& out, double value) {
 void append_escaped(std::string& out, std::string_view text, bool quote) {
   for (char c : text) {
     switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '"':
-        out += quote ? "\\\"" : "\"";
-        break;
-      default:
-        out += c;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '"':
+      out += quote ? "\\\"" : "\"";
+      break;
+    default:
+      out += c;
     }
   }
 }
@@ -160,8 +160,8 @@ metrics_registry::family& metrics_registry::find_locked(std::string_view name, i
   if (i == families_.end())
     throw std::logic_error("metrics: undefined family " + std::string{name});
   if (i->second->kind != kind)
-    throw std::logic_error("metrics: " + std::string{name} + " is a " +
-                           kind_name(i->second->kind) + ", not a " + kind_name(kind));
+    throw std::logic_error("metrics: " + std::string{name} + " is a " + kind_name(i->second->kind) +
+                           ", not a " + kind_name(kind));
   return *i->second;
 }
 

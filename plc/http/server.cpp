@@ -1,8 +1,8 @@
 #include "plc/http/server.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <atomic>
+#include <charconv>
 #include <csignal>
 #include <exception>
 #include <mutex>
@@ -53,7 +53,9 @@ constexpr auto linger_timeout = std::chrono::seconds(2);
 /// Pauses accepting after running out of descriptors, so the loop does not spin.
 constexpr auto accept_backoff = std::chrono::milliseconds(100);
 
-auto redirect(error_code& ec) { return net::redirect_error(net::use_awaitable, ec); }
+auto redirect(error_code& ec) {
+  return net::redirect_error(net::use_awaitable, ec);
+}
 
 std::system_error to_system_error(const error_code& ec, const std::string& what) {
   return std::system_error{static_cast<std::error_code>(ec), what};
@@ -63,8 +65,8 @@ ssl::context make_tls_context(const server_config& config) {
   ssl::context ctx{ssl::context::tls_server};
   error_code ec;
   ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                      ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
+                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                      ssl::context::single_dh_use,
                   ec);
   if (ec)
     throw to_system_error(ec, "plc http: cannot set TLS options");
@@ -111,15 +113,15 @@ namespace detail {
 /// Holds everything a server and its connections share.
 struct server_state {
   server_state(server_config cfg, rpc_handler h, metrics_registry& m)
-    : config{std::move(cfg)}
-    , handler{std::move(h)}
-    , metrics{m}
-    , ioc{static_cast<int>(std::max<std::size_t>(config.io_threads, 1))}
-    , control{net::make_strand(ioc)}
-    , acceptor{control}
-    , signals{control}
-    , drain_timer{control}
-    , workers{std::max<std::size_t>(config.worker_threads, 1)} {
+      : config{std::move(cfg)}
+      , handler{std::move(h)}
+      , metrics{m}
+      , ioc{static_cast<int>(std::max<std::size_t>(config.io_threads, 1))}
+      , control{net::make_strand(ioc)}
+      , acceptor{control}
+      , signals{control}
+      , drain_timer{control}
+      , workers{std::max<std::size_t>(config.worker_threads, 1)} {
     metrics.set("plc_http_connections", 0);
     metrics.set("plc_http_requests_in_flight", 0);
   }
@@ -159,7 +161,7 @@ struct server_state {
   std::uint16_t port = 0;
   std::atomic<bool> finished{false};
   std::atomic<bool> destroying{false};
-  bool clean = true;     // on `control`
+  bool clean = true; // on `control`
 
   net::io_context ioc;
   net::strand<net::io_context::executor_type> control; // acceptor, signals, drain
@@ -180,25 +182,25 @@ template <class CompletionToken>
 auto async_call_handler(detail::server_state& srv, std::string_view body, const request_info& info,
                         CompletionToken&& token) {
   return net::async_initiate<CompletionToken, void(std::optional<std::string>)>(
-    [&srv, body, &info](auto handler) {
-      auto home = net::prefer(net::get_associated_executor(handler),
-                              net::execution::outstanding_work.tracked);
-      net::post(srv.workers, [&srv, body, &info, handler = std::move(handler),
-                              home = std::move(home)]() mutable {
-        std::optional<std::string> answer;
-        try {
-          answer = srv.handler(body, info);
-        } catch (const std::exception& e) {
-          spdlog::error("plc.http handler_failed peer={} error={}", info.peer_address, e.what());
-        } catch (...) {
-          spdlog::error("plc.http handler_failed peer={} error=unknown", info.peer_address);
-        }
-        net::post(home, [handler = std::move(handler), answer = std::move(answer)]() mutable {
-          std::move(handler)(std::move(answer));
+      [&srv, body, &info](auto handler) {
+        auto home = net::prefer(net::get_associated_executor(handler),
+                                net::execution::outstanding_work.tracked);
+        net::post(srv.workers, [&srv, body, &info, handler = std::move(handler),
+                                home = std::move(home)]() mutable {
+          std::optional<std::string> answer;
+          try {
+            answer = srv.handler(body, info);
+          } catch (const std::exception& e) {
+            spdlog::error("plc.http handler_failed peer={} error={}", info.peer_address, e.what());
+          } catch (...) {
+            spdlog::error("plc.http handler_failed peer={} error=unknown", info.peer_address);
+          }
+          net::post(home, [handler = std::move(handler), answer = std::move(answer)]() mutable {
+            std::move(handler)(std::move(answer));
+          });
         });
-      });
-    },
-    token);
+      },
+      token);
 }
 
 /// Serves the HTTP requests of one connection, one at a time, in order.
@@ -208,7 +210,9 @@ public:
   static constexpr bool is_tls = !std::is_same_v<Stream, beast::tcp_stream>;
 
   connection(detail::server_state& srv, Stream stream, request_info peer)
-    : srv_{srv}, stream_{std::move(stream)}, info_{std::move(peer)} {
+      : srv_{srv}
+      , stream_{std::move(stream)}
+      , info_{std::move(peer)} {
     srv_.add_connection(this);
   }
 
@@ -277,18 +281,19 @@ private:
     auto& req = parser_->get();
     auto r = route_request(req.method_string(), req.target(), req[bhttp::field::content_type]);
     switch (r.kind) {
-      case route_kind::rpc:
-        co_return co_await answer_rpc();
-      case route_kind::healthz:
-        co_return co_await send(reply{200, "text/plain; charset=utf-8", "ok\n"});
-      case route_kind::metrics:
-        co_return co_await send(
-          reply{200, "text/plain; version=0.0.4; charset=utf-8", srv_.metrics.render()});
-      case route_kind::error:
-        break;
+    case route_kind::rpc:
+      co_return co_await answer_rpc();
+    case route_kind::healthz:
+      answer_ = reply{200, "text/plain; charset=utf-8", "ok\n"};
+      co_return co_await send();
+    case route_kind::metrics:
+      answer_ = reply{200, "text/plain; version=0.0.4; charset=utf-8", srv_.metrics.render()};
+      co_return co_await send();
+    case route_kind::error:
+      break;
     }
-    co_return co_await send(
-      reply{r.status, "text/plain; charset=utf-8", std::move(r.message), r.allow});
+    answer_ = reply{r.status, "text/plain; charset=utf-8", std::move(r.message), r.allow};
+    co_return co_await send();
   }
 
   net::awaitable<bool> answer_rpc() {
@@ -309,41 +314,56 @@ private:
     info_.path.assign(path.substr(0, path.find('?')));
     info_.content_type.assign(req[bhttp::field::content_type]);
     auto answer = co_await async_call_handler(srv_, req.body(), info_, net::use_awaitable);
-    if (!answer)
-      co_return co_await send(reply{500, "text/plain; charset=utf-8",
-                                    "internal error: the XML-RPC handler failed\n"});
-    co_return co_await send(reply{200, "text/xml", std::move(*answer)});
+    if (!answer) {
+      answer_ =
+          reply{500, "text/plain; charset=utf-8", "internal error: the XML-RPC handler failed\n"};
+      co_return co_await send();
+    }
+    answer_ = reply{200, "text/xml", std::move(*answer)};
+    co_return co_await send();
   }
 
   /// Answers a failed read where HTTP calls for an answer; returns false (always closes).
   net::awaitable<bool> answer_read_error(const error_code& ec) {
-    if (ec == bhttp::error::body_limit)
-      co_return co_await send(reply{413, "text/plain; charset=utf-8",
-                                    "request body too large: the limit is " +
-                                      std::to_string(srv_.config.max_body_bytes) + " bytes\n",
-                                    {}, true});
-    if (ec == bhttp::error::header_limit)
-      co_return co_await send(
-        reply{431, "text/plain; charset=utf-8", "request header too large\n", {}, true});
+    if (ec == bhttp::error::body_limit) {
+      answer_ = reply{413,
+                      "text/plain; charset=utf-8",
+                      "request body too large: the limit is " +
+                          std::to_string(srv_.config.max_body_bytes) + " bytes\n",
+                      {},
+                      true};
+      co_return co_await send();
+    }
+    if (ec == bhttp::error::header_limit) {
+      answer_ = reply{431, "text/plain; charset=utf-8", "request header too large\n", {}, true};
+      co_return co_await send();
+    }
     // A peer that closed, timed out or was cancelled by a drain is owed nothing; a malformed
     // message is.
     bool malformed = ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
                      ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
     if (malformed) {
       parser_.reset(); // answer as HTTP/1.1: the request line may be unreadable
-      co_await send(reply{400, "text/plain; charset=utf-8",
-                          "malformed HTTP request: " + ec.message() + "\n", {}, true});
+      answer_ = reply{400,
+                      "text/plain; charset=utf-8",
+                      "malformed HTTP request: " + ec.message() + "\n",
+                      {},
+                      true};
+      co_await send();
     }
     co_return false;
   }
 
   /// Writes one answer; returns whether the connection stays open for another request.
-  net::awaitable<bool> send(reply r) {
+  ///
+  /// Takes the answer from `answer_`: GCC 12 destroys temporaries passed to a coroutine inside a
+  /// co_await expression twice, so answers never travel as coroutine arguments.
+  net::awaitable<bool> send() {
+    reply& r = answer_;
     const bhttp::request<bhttp::string_body>* req = parser_ ? &parser_->get() : nullptr;
     // A request whose body we did not read leaves the stream unframed: close after answering.
     bool body_unread = parser_ && !parser_->is_done();
-    bool keep_alive =
-      req && req->keep_alive() && !r.close && !body_unread && !srv_.stopping.load();
+    bool keep_alive = req && req->keep_alive() && !r.close && !body_unread && !srv_.stopping.load();
 
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status),
                                             req ? req->version() : 11};
@@ -392,7 +412,8 @@ private:
 
   /// Keeps `plc_http_requests_in_flight` right on every path out of a request.
   struct in_flight_guard {
-    explicit in_flight_guard(metrics_registry& m) : metrics{m} {
+    explicit in_flight_guard(metrics_registry& m)
+        : metrics{m} {
       metrics.add("plc_http_requests_in_flight", 1);
     }
     ~in_flight_guard() { metrics.add("plc_http_requests_in_flight", -1); }
@@ -405,6 +426,7 @@ private:
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  reply answer_;
   request_info info_;
   /// Marks a connection waiting for a request with nothing of it read (on its executor).
   bool idle_ = false;
@@ -491,7 +513,7 @@ void detail::server_state::start_connection(tcp::socket socket) {
   } else {
     using stream = beast::tcp_stream;
     auto c =
-      std::make_shared<connection<stream>>(*this, stream{std::move(socket)}, std::move(peer));
+        std::make_shared<connection<stream>>(*this, stream{std::move(socket)}, std::move(peer));
     net::co_spawn(executor, connection<stream>::serve(std::move(c)), done);
   }
 }
@@ -544,7 +566,8 @@ void detail::server_state::finish(bool drained) {
 }
 
 server::server(server_config config, rpc_handler handler, metrics_registry& metrics)
-  : state_{std::make_unique<detail::server_state>(std::move(config), std::move(handler), metrics)} {
+    : state_{
+          std::make_unique<detail::server_state>(std::move(config), std::move(handler), metrics)} {
   if (!state_->handler)
     throw std::invalid_argument("plc http: server needs an rpc_handler");
 }
@@ -589,8 +612,7 @@ void server::start() {
   if (ec)
     throw to_system_error(ec, "plc http: cannot read the port bound for " + where);
   s.started = true;
-  net::co_spawn(s.control, s.accept_loop(),
-                [](std::exception_ptr e) { log_coroutine_failure(e); });
+  net::co_spawn(s.control, s.accept_loop(), [](std::exception_ptr e) { log_coroutine_failure(e); });
 }
 
 std::uint16_t server::port() const {
