@@ -92,7 +92,7 @@ public:
   virtual ~connection_base() = default;
   /// Closes the connection if it is waiting for the next request; safe from any thread.
   virtual void close_if_idle() = 0;
-  /// Closes the socket at once; only while no thread runs the I/O.
+  /// Ends the connection at once; only while no thread runs the I/O.
   virtual void cut() = 0;
 };
 
@@ -176,33 +176,6 @@ struct server_state {
 
 namespace {
 
-/// Completes with the handler's answer, computed on the worker pool, or nothing if the handler
-/// threw; resumes on the caller's executor, which it keeps busy so a drain cannot end under it.
-template <class CompletionToken>
-auto async_call_handler(detail::server_state& srv, std::string_view body, const request_info& info,
-                        CompletionToken&& token) {
-  return net::async_initiate<CompletionToken, void(std::optional<std::string>)>(
-      [&srv, body, &info](auto handler) {
-        auto home = net::prefer(net::get_associated_executor(handler),
-                                net::execution::outstanding_work.tracked);
-        net::post(srv.workers, [&srv, body, &info, handler = std::move(handler),
-                                home = std::move(home)]() mutable {
-          std::optional<std::string> answer;
-          try {
-            answer = srv.handler(body, info);
-          } catch (const std::exception& e) {
-            spdlog::error("plc.http handler_failed peer={} error={}", info.peer_address, e.what());
-          } catch (...) {
-            spdlog::error("plc.http handler_failed peer={} error=unknown", info.peer_address);
-          }
-          net::post(home, [handler = std::move(handler), answer = std::move(answer)]() mutable {
-            std::move(handler)(std::move(answer));
-          });
-        });
-      },
-      token);
-}
-
 /// Serves the HTTP requests of one connection, one at a time, in order.
 template <class Stream>
 class connection final : public connection_base {
@@ -213,6 +186,11 @@ public:
       : srv_{srv}
       , stream_{std::move(stream)}
       , info_{std::move(peer)} {
+    if constexpr (!is_tls) {
+      // Lets a worker write an answer without ever blocking (see `answer_on_worker`).
+      error_code ec;
+      lowest().socket().non_blocking(true, ec);
+    }
     srv_.add_connection(this);
   }
 
@@ -235,8 +213,9 @@ public:
   }
 
   void cut() override {
+    // shutdown, not close: a worker may still be writing an answer on this descriptor.
     error_code ec;
-    lowest().socket().close(ec);
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
   }
 
 private:
@@ -285,15 +264,15 @@ private:
       co_return co_await answer_rpc();
     case route_kind::healthz:
       answer_ = reply{200, "text/plain; charset=utf-8", "ok\n"};
-      co_return co_await send();
+      co_return co_await respond();
     case route_kind::metrics:
       answer_ = reply{200, "text/plain; version=0.0.4; charset=utf-8", srv_.metrics.render()};
-      co_return co_await send();
+      co_return co_await respond();
     case route_kind::error:
       break;
     }
     answer_ = reply{r.status, "text/plain; charset=utf-8", std::move(r.message), r.allow};
-    co_return co_await send();
+    co_return co_await respond();
   }
 
   net::awaitable<bool> answer_rpc() {
@@ -313,14 +292,47 @@ private:
     auto path = req.target();
     info_.path.assign(path.substr(0, path.find('?')));
     info_.content_type.assign(req[bhttp::field::content_type]);
-    auto answer = co_await async_call_handler(srv_, req.body(), info_, net::use_awaitable);
-    if (!answer) {
-      answer_ =
-          reply{500, "text/plain; charset=utf-8", "internal error: the XML-RPC handler failed\n"};
-      co_return co_await send();
-    }
-    answer_ = reply{200, "text/xml", std::move(*answer)};
+    co_await async_answer_on_worker(net::use_awaitable);
     co_return co_await send();
+  }
+
+  /// Runs the handler on the worker pool and prepares its answer there; completes on the
+  /// connection's executor, which it keeps busy so a drain cannot end under it.
+  ///
+  /// Over plain HTTP the worker also writes the answer if the socket takes it at once, which
+  /// takes a thread hand-off out of every call's latency; `send()` writes whatever remains. Only
+  /// this connection's coroutine touches the stream, and it is suspended meanwhile.
+  template <class CompletionToken>
+  auto async_answer_on_worker(CompletionToken&& token) {
+    return net::async_initiate<CompletionToken, void()>(
+        [this](auto handler) {
+          auto home = net::prefer(net::get_associated_executor(handler),
+                                  net::execution::outstanding_work.tracked);
+          net::post(srv_.workers,
+                    [this, handler = std::move(handler), home = std::move(home)]() mutable {
+                      answer_on_worker();
+                      net::post(home, std::move(handler));
+                    });
+        },
+        token);
+  }
+
+  void answer_on_worker() {
+    try {
+      answer_ = reply{200, "text/xml", srv_.handler(parser_->get().body(), info_)};
+    } catch (const std::exception& e) {
+      spdlog::error("plc.http handler_failed peer={} error={}", info_.peer_address, e.what());
+      answer_ = reply{500, "text/plain; charset=utf-8", "internal error: the handler failed\n"};
+    } catch (...) {
+      spdlog::error("plc.http handler_failed peer={} error=unknown", info_.peer_address);
+      answer_ = reply{500, "text/plain; charset=utf-8", "internal error: the handler failed\n"};
+    }
+    prepare_response();
+    if constexpr (!is_tls) {
+      // The socket is non-blocking: this writes what fits now and leaves the rest to send().
+      error_code ec;
+      bhttp::write(lowest().socket(), *serializer_, ec);
+    }
   }
 
   /// Answers a failed read where HTTP calls for an answer; returns false (always closes).
@@ -332,11 +344,11 @@ private:
                           std::to_string(srv_.config.max_body_bytes) + " bytes\n",
                       {},
                       true};
-      co_return co_await send();
+      co_return co_await respond();
     }
     if (ec == bhttp::error::header_limit) {
       answer_ = reply{431, "text/plain; charset=utf-8", "request header too large\n", {}, true};
-      co_return co_await send();
+      co_return co_await respond();
     }
     // A peer that closed, timed out or was cancelled by a drain is owed nothing; a malformed
     // message is.
@@ -349,47 +361,62 @@ private:
                       "malformed HTTP request: " + ec.message() + "\n",
                       {},
                       true};
-      co_await send();
+      co_await respond();
     }
     co_return false;
   }
 
-  /// Writes one answer; returns whether the connection stays open for another request.
+  /// Builds the response to `answer_`, ready for `send()`, and counts it.
   ///
-  /// Takes the answer from `answer_`: GCC 12 destroys temporaries passed to a coroutine inside a
-  /// co_await expression twice, so answers never travel as coroutine arguments.
-  net::awaitable<bool> send() {
+  /// Answers live in members: GCC 12 destroys temporaries passed to a coroutine inside a
+  /// co_await expression twice, so they never travel as coroutine arguments.
+  void prepare_response() {
     reply& r = answer_;
     const bhttp::request<bhttp::string_body>* req = parser_ ? &parser_->get() : nullptr;
     // A request whose body we did not read leaves the stream unframed: close after answering.
     bool body_unread = parser_ && !parser_->is_done();
-    bool keep_alive = req && req->keep_alive() && !r.close && !body_unread && !srv_.stopping.load();
+    linger_ = body_unread || r.close;
+    keep_alive_ = req && req->keep_alive() && !linger_ && !srv_.stopping.load();
 
-    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status),
-                                            req ? req->version() : 11};
-    res.set(bhttp::field::content_type, r.content_type);
+    response_.emplace(static_cast<bhttp::status>(r.status), req ? req->version() : 11);
+    response_->set(bhttp::field::content_type, r.content_type);
     if (!r.allow.empty())
-      res.set(bhttp::field::allow, r.allow);
-    res.keep_alive(keep_alive);
+      response_->set(bhttp::field::allow, r.allow);
+    response_->keep_alive(keep_alive_);
     if (req && req->method() == bhttp::verb::head) {
-      res.content_length(r.body.size());
+      response_->content_length(r.body.size());
     } else {
-      res.body() = std::move(r.body);
-      res.prepare_payload();
+      response_->body() = std::move(r.body);
+      response_->prepare_payload();
     }
+    serializer_.emplace(*response_);
 
-    error_code ec;
-    lowest().expires_after(srv_.config.idle_timeout);
-    co_await bhttp::async_write(stream_, res, redirect(ec));
     char status[8];
     auto end = std::to_chars(status, status + sizeof status, r.status).ptr;
     srv_.metrics.increment("plc_http_requests_total",
                            {{"status", std::string_view(status, end - status)}});
+  }
+
+  /// Prepares and writes the answer in `answer_`; returns whether the connection stays open.
+  net::awaitable<bool> respond() {
+    prepare_response();
+    co_return co_await send();
+  }
+
+  /// Writes what `prepare_response()` built; returns whether the connection stays open.
+  net::awaitable<bool> send() {
+    error_code ec;
+    if (!serializer_->is_done()) {
+      lowest().expires_after(srv_.config.idle_timeout);
+      co_await bhttp::async_write(stream_, *serializer_, redirect(ec));
+    }
+    serializer_.reset();
+    response_.reset();
     if (ec)
       co_return false;
-    if (body_unread || r.close)
+    if (linger_)
       co_await linger();
-    co_return keep_alive;
+    co_return keep_alive_;
   }
 
   /// Closes after an answer sent while the client may still be sending.
@@ -427,6 +454,10 @@ private:
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   reply answer_;
+  std::optional<bhttp::response<bhttp::string_body>> response_;
+  std::optional<bhttp::serializer<false, bhttp::string_body>> serializer_;
+  bool keep_alive_ = false;
+  bool linger_ = false;
   request_info info_;
   /// Marks a connection waiting for a request with nothing of it read (on its executor).
   bool idle_ = false;
