@@ -23,6 +23,7 @@
 
 #include "actors/records.hpp"
 #include "actors/rspec.hpp"
+#include "actors/vnet_records.hpp"
 
 CAF_BEGIN_TYPE_ID_BLOCK(planetlab, caf::first_custom_type_id)
 
@@ -70,6 +71,26 @@ CAF_ADD_ATOM(planetlab, pl, apply_atom, "apply")
 // and atoms go here: declare them in actors/vnet_records.hpp, include that
 // header above, and add their CAF_ADD_TYPE_ID / CAF_ADD_ATOM lines in this
 // section. The interface `pl::vnet_actor` belongs in actors/vnet_actor.hpp.
+
+CAF_ADD_TYPE_ID(planetlab, (pl::vnet_packet))
+CAF_ADD_TYPE_ID(planetlab, (pl::vnet_batch))
+CAF_ADD_TYPE_ID(planetlab, (pl::vnet_verdict))
+CAF_ADD_TYPE_ID(planetlab, (pl::vnet_verdicts))
+CAF_ADD_TYPE_ID(planetlab, (pl::vnet_bind))
+CAF_ADD_TYPE_ID(planetlab, (pl::vnet_transfer))
+CAF_ADD_TYPE_ID(planetlab, (pl::vnet_blacklist))
+CAF_ADD_TYPE_ID(planetlab, (pl::vnet_packet_bind))
+CAF_ADD_TYPE_ID(planetlab, (pl::vnet_peer_query))
+CAF_ADD_TYPE_ID(planetlab, (pl::vnet_slice_counters))
+CAF_ADD_TYPE_ID(planetlab, (pl::vnet_counters))
+
+CAF_ADD_ATOM(planetlab, pl, bind_atom, "bind")
+CAF_ADD_ATOM(planetlab, pl, unbind_atom, "unbind")
+CAF_ADD_ATOM(planetlab, pl, transfer_atom, "transfer")
+CAF_ADD_ATOM(planetlab, pl, blacklist_atom, "blacklist")
+CAF_ADD_ATOM(planetlab, pl, pkt_bind_atom, "pktbind")
+CAF_ADD_ATOM(planetlab, pl, pkt_free_atom, "pktfree")
+CAF_ADD_ATOM(planetlab, pl, peer_atom, "peer")
 
 // -- new sections go below this line ---------------------------------------
 
