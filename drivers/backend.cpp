@@ -1,0 +1,63 @@
+#include "drivers/backend.hpp"
+
+#include "actors/errors.hpp"
+#include "drivers/linux/cgroup_drivers.hpp"
+#include "drivers/sim/containers.hpp"
+#include "drivers/sim/model.hpp"
+
+namespace pl::drivers {
+
+override_driver* backend::find(mechanism m) const {
+  auto i = drivers.find(m);
+  return i == drivers.end() ? nullptr : i->second.get();
+}
+
+namespace {
+
+caf::expected<backend> make_sim(const backend_options& opts) {
+  auto m = std::make_shared<sim::model>();
+  backend out;
+  out.kind = "sim";
+  for (auto k : {mechanism::cpu, mechanism::memory, mechanism::tasks, mechanism::disk_io,
+                 mechanism::disk_space, mechanism::net})
+    out.drivers[k] = std::make_shared<override_driver>(std::make_shared<sim::model_driver>(m, k),
+                                                       opts.state_dir);
+  out.containers = std::make_shared<sim::sim_containers>(m);
+  out.keep = m;
+  return out;
+}
+
+caf::expected<backend> make_linux(const backend_options& opts) {
+  auto detected = linux_cg::layout::detect(
+      {.fs_root = opts.cgroup_root, .self_cgroup = {}, .parent_name = opts.cgroup_parent});
+  if (!detected)
+    return detected.error();
+  auto cgroups = std::make_shared<const linux_cg::layout>(std::move(*detected));
+  if (cgroups->controllers().empty())
+    return make_error(errc::unsupported, "no cgroup controller under " + opts.cgroup_root.string());
+  backend out;
+  out.kind = "linux";
+  auto add = [&](std::shared_ptr<mechanism_driver> d) {
+    auto k = d->kind();
+    out.drivers[k] = std::make_shared<override_driver>(std::move(d), opts.state_dir);
+  };
+  auto dir = [&](mechanism m) { return opts.state_dir / "drivers" / to_string(m); };
+  add(std::make_shared<linux_cg::cpu_driver>(cgroups, dir(mechanism::cpu)));
+  add(std::make_shared<linux_cg::memory_driver>(cgroups, dir(mechanism::memory)));
+  add(std::make_shared<linux_cg::tasks_driver>(cgroups, dir(mechanism::tasks)));
+  add(std::make_shared<linux_cg::io_driver>(cgroups, dir(mechanism::disk_io), nullptr));
+  out.keep = std::const_pointer_cast<linux_cg::layout>(cgroups);
+  return out;
+}
+
+} // namespace
+
+caf::expected<backend> make_backend(const backend_options& opts) {
+  if (opts.kind == "sim")
+    return make_sim(opts);
+  if (opts.kind == "linux")
+    return make_linux(opts);
+  return make_error(errc::invalid_argument, "unknown backend '" + opts.kind + "'");
+}
+
+} // namespace pl::drivers

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/error.hpp>
+
+#include "actors/records.hpp"
+
+namespace pl::drivers {
+
+/// Creates and runs slivers' containers (mechanism `container`); the linux
+/// backend uses namespaces and overlayfs, the sim backend a model.
+class container_backend {
+public:
+  virtual ~container_backend() = default;
+
+  /// Makes or updates the container of `spec.name` from the image `spec.vref`;
+  /// idempotent.
+  virtual caf::error create(const sliver_spec& spec) = 0;
+
+  /// Starts the container's init; no-op when running.
+  virtual caf::error start(const std::string& name) = 0;
+
+  /// Kills every process of the container; no-op when stopped.
+  virtual caf::error stop(const std::string& name) = 0;
+
+  /// Stops the container and removes its root file system and records.
+  virtual caf::error destroy(const std::string& name) = 0;
+
+  /// Lists the containers (after a restart: the adopted ones).
+  virtual std::vector<std::string> containers() const = 0;
+
+  /// Returns whether the container's init is running.
+  virtual bool running(const std::string& name) const = 0;
+};
+
+} // namespace pl::drivers

@@ -1,0 +1,189 @@
+// Plain logic of the drivers: knob conversions, the fair-victim choice, the
+// state records, allocation checks, override precedence and resman's
+// refusals (on the sim backend, no root needed).
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include "drivers/backend.hpp"
+#include "drivers/fair_victim.hpp"
+#include "drivers/knobs.hpp"
+#include "drivers/resman.hpp"
+#include "drivers/sim/model.hpp"
+#include "drivers/state_store.hpp"
+#include "tests/drivers/helpers.hpp"
+
+using namespace pl;
+using namespace pl::drivers;
+
+TEST_CASE("cpu shares scale by 32 and convert to cpu.weight by runc's formula") {
+  CHECK(cgroup_cpu_shares(32) == 1024);
+  CHECK(cgroup_cpu_shares(96) == 3072);
+  CHECK(cgroup_cpu_shares(0) == 2);
+  CHECK(cgroup_cpu_shares(1'000'000) == 262144);
+  CHECK(cpu_weight_from_shares(0) == 0);
+  CHECK(cpu_weight_from_shares(2) == 1);
+  CHECK(cpu_weight_from_shares(1024) == 100);
+  CHECK(cpu_weight_from_shares(262144) == 10000);
+  CHECK(cpu_weight_from_shares(300000) == 10000);
+  // Monotonic over the whole range.
+  for (std::int64_t s = 3; s < 262144; s += 97)
+    CHECK(cpu_weight_from_shares(s) <= cpu_weight_from_shares(s + 97));
+}
+
+TEST_CASE("other knob conversions") {
+  CHECK(cfs_quota_us(0) == -1);
+  CHECK(cfs_quota_us(50) == 50000);
+  CHECK(cfs_quota_us(200) == 200000);
+  CHECK(pages_to_bytes(32768) == 128 * 1024 * 1024);
+  CHECK(pages_to_bytes(std::numeric_limits<std::int64_t>::max()) ==
+        std::numeric_limits<std::int64_t>::max());
+  CHECK(bytes_to_pages(4097) == 2);
+  CHECK(blkio_weight_v1(1) == 10);
+  CHECK(blkio_weight_v1(100) == 100);
+  CHECK(htb_quantum(3) == 4800);
+}
+
+TEST_CASE("the fair victim is the sliver furthest over its share, never one within it") {
+  std::vector<victim_candidate> xs{{"a", 600, 32}, {"b", 300, 32}, {"c", 100, 32}};
+  // Parent 1200 pages: entitlement 400 each; only a is over.
+  CHECK(pick_fair_victim(xs, 1200) == std::optional<std::size_t>{0});
+  // Weighted: a has 3x the share -> entitled 720, within; b over (240).
+  xs[0].share = 96;
+  CHECK(pick_fair_victim(xs, 1200) == std::optional<std::size_t>{1});
+  // All within their shares: no victim.
+  CHECK_FALSE(pick_fair_victim(xs, 100000).has_value());
+  CHECK(parent_short(95, 100, 95));
+  CHECK_FALSE(parent_short(94, 100, 95));
+  CHECK_FALSE(parent_short(94, 0, 95));
+  // Exhaustive on a small grid: whoever is picked is over its entitlement by
+  // the largest margin.
+  for (std::int64_t ua = 0; ua <= 1000; ua += 100)
+    for (std::int64_t ub = 0; ub <= 1000; ub += 100)
+      for (std::int64_t sa : {1, 2, 3}) {
+        std::vector<victim_candidate> ys{{"a", ua, sa}, {"b", ub, 1}};
+        auto v = pick_fair_victim(ys, 1000);
+        double ea = 1000.0 * sa / (sa + 1), eb = 1000.0 / (sa + 1);
+        if (!v) {
+          CHECK(ua <= ea);
+          CHECK(ub <= eb);
+        } else if (*v == 0) {
+          CHECK(ua > ea);
+          CHECK(ua - ea >= ub - eb);
+        } else {
+          CHECK(ub > eb);
+          CHECK(ub - eb >= ua - ea);
+        }
+      }
+}
+
+TEST_CASE("state records round-trip and list only valid names") {
+  test::temp_dir tmp;
+  state_store st{tmp.path / "x"};
+  CHECK(st.list().empty());
+  REQUIRE_FALSE(st.put("s1", {{"cpu_share", 40}, {"cpu_cap", 0}}));
+  REQUIRE_FALSE(st.put("s2", {}));
+  CHECK(st.get("s1") == state_store::values{{"cpu_share", 40}, {"cpu_cap", 0}});
+  CHECK(st.list() == std::vector<std::string>{"s1", "s2"});
+  REQUIRE_FALSE(st.erase("s1"));
+  CHECK_FALSE(st.get("s1").has_value());
+  CHECK(valid_sliver_name("pl_slice-1.x"));
+  CHECK_FALSE(valid_sliver_name("../etc"));
+  CHECK_FALSE(valid_sliver_name(".hidden"));
+  CHECK_FALSE(valid_sliver_name(""));
+}
+
+TEST_CASE("allocations are checked against the resource table") {
+  CHECK_FALSE(check_allocation({"s", mechanism::cpu, {{"cpu_share", 5}}}, mechanism::cpu));
+  CHECK(check_allocation({"s", mechanism::memory, {{"cpu_share", 5}}}, mechanism::cpu));
+  CHECK(check_allocation({"s", mechanism::cpu, {{"mem_limit", 5}}}, mechanism::cpu));
+  CHECK(check_allocation({"s", mechanism::cpu, {{"cpu_pct", 101}}}, mechanism::cpu));
+  CHECK(check_allocation({"s", mechanism::cpu, {{"cpu_cap", 5}}}, mechanism::cpu));
+  CHECK_FALSE(
+      check_allocation({"s", mechanism::cpu, {{"cpu_cap", 5}}}, mechanism::cpu, {"cpu_cap"}));
+  CHECK(check_allocation({"a/b", mechanism::cpu, {}}, mechanism::cpu));
+}
+
+namespace {
+
+struct sim_fixture {
+  test::temp_dir tmp;
+  backend b;
+  sim_fixture() {
+    backend_options o;
+    o.kind = "sim";
+    o.state_dir = tmp.path;
+    auto x = make_backend(o);
+    REQUIRE(x);
+    b = std::move(*x);
+  }
+  int resman(std::string tool, std::vector<std::string> args, std::string* out = nullptr,
+             std::string* err = nullptr) {
+    std::ostringstream o, e;
+    auto rc = run_resman(*find_resman_tool(tool), args, b, o, e);
+    if (out)
+      *out = o.str();
+    if (err)
+      *err = e.str();
+    return rc;
+  }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(sim_fixture, "override precedence: off > override > node manager > default") {
+  auto* cpu = b.find(mechanism::cpu);
+  REQUIRE(cpu != nullptr);
+  REQUIRE_FALSE(cpu->apply({"v_slice", mechanism::cpu, {{"cpu_share", 40}}}));
+  CHECK(value_or_default(*cpu->read("v_slice"), "cpu_share") == 40);
+  REQUIRE_FALSE(cpu->set_override("v_slice", "cpu_share", 77));
+  CHECK(value_or_default(*cpu->read("v_slice"), "cpu_share") == 77);
+  // The node manager re-applies its value: the override still wins.
+  REQUIRE_FALSE(cpu->apply({"v_slice", mechanism::cpu, {{"cpu_share", 50}}}));
+  CHECK(value_or_default(*cpu->read("v_slice"), "cpu_share") == 77);
+  REQUIRE_FALSE(cpu->enforce("v_slice", false));
+  CHECK(value_or_default(*cpu->read("v_slice"), "cpu_share") == 32);
+  REQUIRE_FALSE(cpu->enforce("v_slice", true));
+  CHECK(value_or_default(*cpu->read("v_slice"), "cpu_share") == 77);
+  REQUIRE_FALSE(cpu->clear_overrides("v_slice"));
+  CHECK(value_or_default(*cpu->read("v_slice"), "cpu_share") == 50);
+  auto* mem = b.find(mechanism::memory);
+  REQUIRE_FALSE(mem->apply({"v_slice", mechanism::memory, {{"mem_limit", 100}}}));
+  REQUIRE_FALSE(mem->enforce("v_slice", false));
+  CHECK(value_or_default(*mem->read("v_slice"), "mem_limit") ==
+        std::numeric_limits<std::int64_t>::max());
+}
+
+TEST_CASE_METHOD(sim_fixture, "resman refuses unknown slices, bad numbers and limits below use") {
+  std::string out, err;
+  CHECK(resman("cpulimit", {"getlimit", "nobody"}, &out, &err) == 1);
+  CHECK(err.find("unknown slice 'nobody'") != std::string::npos);
+  REQUIRE_FALSE(b.find(mechanism::cpu)->apply({"v_slice", mechanism::cpu, {{"cpu_share", 32}}}));
+  CHECK(resman("cpulimit", {"setlimit", "v_slice", "12x"}, &out, &err) == 1);
+  CHECK(err.find("bad value '12x'") != std::string::npos);
+  CHECK(resman("cpulimit", {"setlimit", "v_slice", "-3"}, &out, &err) == 1);
+  CHECK(resman("cpulimit", {"getlimit", "v_slice"}, &out) == 0);
+  CHECK(out == "32\n");
+  CHECK(b.find(mechanism::cpu)->overrides("v_slice").empty());
+  CHECK(resman("cpulimit", {"bogus", "v_slice"}, &out, &err) == 2);
+  CHECK(resman("cpulimit", {"setlimit", "v_slice"}, &out, &err) == 2);
+  CHECK(resman("cpulimit", {"--help"}, &out) == 0);
+  CHECK(out.find("setlimit SLICE N") != std::string::npos);
+  // Below current use: 10 tasks running, a limit of 5 is refused.
+  REQUIRE_FALSE(
+      b.find(mechanism::tasks)->apply({"v_slice", mechanism::tasks, {{"tasks_max", 20}}}));
+  auto model = std::static_pointer_cast<sim::model>(b.keep);
+  for (int i = 0; i < 10; ++i)
+    REQUIRE(model->fork("v_slice"));
+  CHECK(resman("tasklimit", {"setlimit", "v_slice", "5"}, &out, &err) == 1);
+  CHECK(err.find("below the slice's current use of 10") != std::string::npos);
+  CHECK(resman("tasklimit", {"getlimit", "v_slice"}, &out) == 0);
+  CHECK(out == "20\n");
+  CHECK(resman("tasklimit", {"setlimit", "v_slice", "12"}) == 0);
+  CHECK(resman("tasklimit", {"getlimit", "v_slice"}, &out) == 0);
+  CHECK(out == "12\n");
+  CHECK(resman("tasklimit", {"default", "v_slice"}) == 0);
+  CHECK(resman("tasklimit", {"getlimit", "v_slice"}, &out) == 0);
+  CHECK(out == "20\n");
+  CHECK(resman("iolimit", {"getlimit", "v_slice", "-r", "cpu_share"}, &out, &err) == 2);
+}
