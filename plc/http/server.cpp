@@ -190,6 +190,10 @@ public:
       // Lets a worker write an answer without ever blocking (see `answer_on_worker`).
       error_code ec;
       lowest().socket().non_blocking(true, ec);
+      worker_writes_ = !ec;
+      if (ec)
+        spdlog::warn("plc.http nonblocking_failed peer={} error={}", info_.peer_address,
+                     ec.message());
     }
     srv_.add_connection(this);
   }
@@ -317,6 +321,7 @@ private:
         token);
   }
 
+  /// Calls the handler and prepares its answer; runs on a worker thread.
   void answer_on_worker() {
     try {
       answer_ = reply{200, "text/xml", srv_.handler(parser_->get().body(), info_)};
@@ -328,7 +333,7 @@ private:
       answer_ = reply{500, "text/plain; charset=utf-8", "internal error: the handler failed\n"};
     }
     prepare_response();
-    if constexpr (!is_tls) {
+    if (worker_writes_) {
       // The socket is non-blocking: this writes what fits now and leaves the rest to send().
       error_code ec;
       bhttp::write(lowest().socket(), *serializer_, ec);
@@ -458,6 +463,8 @@ private:
   std::optional<bhttp::serializer<false, bhttp::string_body>> serializer_;
   bool keep_alive_ = false;
   bool linger_ = false;
+  /// Lets the worker write answers (plain HTTP on a non-blocking socket only).
+  bool worker_writes_ = false;
   request_info info_;
   /// Marks a connection waiting for a request with nothing of it read (on its executor).
   bool idle_ = false;
