@@ -212,3 +212,57 @@ TEST_CASE_METHOD(fixture, "tag names work as filter, sort and return fields") {
   CHECK(rows[0].at("color").type() == xv::TYPE_NIL);
   CHECK(xmlrpc_c::value_string(rows[1].at("color")).cvalue() == "red");
 }
+
+// --- descriptor-driven writes (plc/api/crud.hpp) ---
+
+#include "plc/api/crud.hpp"
+
+TEST_CASE_METHOD(fixture, "writable_values checks types, lengths and nil, ignoring extra keys") {
+  conn.exec("SET search_path = filtertest, public");
+  auto values = api::writable_values(
+      things, obj({{"name", s("delta")}, {"size", nil}, {"thing_id", i(99)}, {"bogus", i(1)}}));
+  CHECK(values.has("name"));
+  CHECK(values.has("size"));
+  CHECK_FALSE(values.has("thing_id")); // not writable
+  CHECK_FALSE(values.has("bogus"));
+  CHECK_THROWS_AS(api::writable_values(things, obj({{"bogus", i(1)}}), {}, true), api::fault);
+  CHECK_THROWS_WITH(api::writable_values(things, obj({{"name", s(std::string(33, 'x'))}})),
+                    Catch::Contains("Invalid name value") && Catch::Contains("32 bytes"));
+  // Byte length, not characters: 16 two-byte characters are 32 bytes and fit.
+  std::string umlauts;
+  for (int k = 0; k < 16; ++k)
+    umlauts += "\xc3\xbc";
+  CHECK_NOTHROW(api::writable_values(things, obj({{"name", s(umlauts)}})));
+  CHECK_THROWS(api::writable_values(things, obj({{"name", s(umlauts + "x")}})));
+  CHECK_THROWS_WITH(api::writable_values(things, obj({{"enabled", nil}})),
+                    Catch::Contains("may not be nil"));
+  CHECK_THROWS_WITH(api::writable_values(things, obj({{"size", s("7")}})),
+                    Catch::Contains("expected int"));
+  auto only = api::writable_values(things, obj({{"name", s("x")}, {"size", i(1)}}), {"size"});
+  CHECK_FALSE(only.has("name"));
+}
+
+TEST_CASE_METHOD(fixture, "insert, update and resolve rows through the descriptor") {
+  conn.exec("SET search_path = filtertest, public");
+  auto values = api::writable_values(things, obj({{"name", s("Robert'); DROP TABLE things;--")},
+                                                  {"size", i(7)},
+                                                  {"enabled", xmlrpc_c::value_boolean(true)}}));
+  values.set("thing_id", std::string{"7"});
+  values.set("created", std::string{"7000"}, "to_timestamp");
+  int id = api::insert_row(conn, things, values);
+  CHECK(id == 7);
+  CHECK(api::resolve_id(conn, things, s("Robert'); DROP TABLE things;--")) == 7);
+  CHECK(api::resolve_id(conn, things, i(7)) == 7);
+  CHECK_THROWS_WITH(api::resolve_id(conn, things, i(5)), Catch::Contains("No such Thing"));
+  CHECK_THROWS_WITH(api::resolve_id(conn, things, s("nobody")), Catch::Contains("No such Thing"));
+
+  CHECK(api::update_row(conn, things, 7,
+                        api::writable_values(things, obj({{"size", i(8)}, {"weight", nil}}))));
+  CHECK_FALSE(
+      api::update_row(conn, things, 5, api::writable_values(things, obj({{"size", i(8)}}))));
+  auto rows = get(arr({i(7)}), arr({s("size"), s("weight"), s("created")}));
+  REQUIRE(rows.size() == 1);
+  CHECK(xmlrpc_c::value_int(rows[0].at("size")).cvalue() == 8);
+  CHECK(rows[0].at("weight").type() == xv::TYPE_NIL);
+  CHECK(xmlrpc_c::value_int(rows[0].at("created")).cvalue() == 7000);
+}
