@@ -2,6 +2,8 @@
 
 #include "actors/errors.hpp"
 #include "drivers/linux/cgroup_drivers.hpp"
+#include "drivers/linux/container.hpp"
+#include "drivers/linux/disk.hpp"
 #include "drivers/sim/containers.hpp"
 #include "drivers/sim/model.hpp"
 
@@ -45,7 +47,24 @@ caf::expected<backend> make_linux(const backend_options& opts) {
   add(std::make_shared<linux_cg::cpu_driver>(cgroups, dir(mechanism::cpu)));
   add(std::make_shared<linux_cg::memory_driver>(cgroups, dir(mechanism::memory)));
   add(std::make_shared<linux_cg::tasks_driver>(cgroups, dir(mechanism::tasks)));
-  add(std::make_shared<linux_cg::io_driver>(cgroups, dir(mechanism::disk_io), nullptr));
+  auto disk = std::make_shared<linux_disk::disk_driver>(opts.state_dir / "disk");
+  add(disk);
+  add(std::make_shared<linux_cg::io_driver>(
+      cgroups, dir(mechanism::disk_io),
+      [disk](const std::string& sliver) { return disk->device(sliver); }));
+  linux_ct::container_options copts;
+  copts.images_dir = opts.images_dir;
+  copts.dir = opts.state_dir / "containers";
+  copts.writable = [disk](const std::string& sliver) { return disk->mount_point(sliver); };
+  copts.cgroup_procs = [cgroups](const std::string& sliver) {
+    std::vector<std::filesystem::path> out;
+    std::error_code ec;
+    for (const auto& c : cgroups->controllers())
+      if (std::filesystem::exists(cgroups->dir(c, sliver), ec))
+        out.push_back(cgroups->dir(c, sliver) / "cgroup.procs");
+    return out;
+  };
+  out.containers = std::make_shared<linux_ct::linux_containers>(std::move(copts));
   out.keep = std::const_pointer_cast<linux_cg::layout>(cgroups);
   return out;
 }

@@ -1,0 +1,349 @@
+#include "drivers/linux/container.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <sched.h>
+#include <sstream>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#include "actors/errors.hpp"
+#include "drivers/linux/fs_util.hpp"
+#include "drivers/mechanism_driver.hpp"
+
+namespace fs = std::filesystem;
+
+namespace pl::drivers::linux_ct {
+
+namespace {
+
+// Returns field 22 (start time) of /proc/<pid>/stat, or -1; zombies count as
+// gone (-1).
+std::int64_t start_time(pid_t pid) {
+  auto text = linux_fs::read_text("/proc/" + std::to_string(pid) + "/stat");
+  if (!text)
+    return -1;
+  auto close = text->rfind(')');
+  if (close == std::string::npos)
+    return -1;
+  std::istringstream in{text->substr(close + 2)};
+  std::string field;
+  std::vector<std::string> fields;
+  while (in >> field)
+    fields.push_back(field);
+  if (fields.size() < 20 || fields[0] == "Z" || fields[0] == "X")
+    return -1;
+  return std::stoll(fields[19]);
+}
+
+void write_all(int fd, const char* s) {
+  auto n = ::strlen(s);
+  [[maybe_unused]] auto r = ::write(fd, s, n);
+}
+
+} // namespace
+
+linux_containers::linux_containers(container_options opts)
+    : opts_(std::move(opts))
+    , state_(opts_.dir / "records") {}
+
+caf::error linux_containers::mount_root(const std::string& name, const std::string& vref) {
+  auto lower = opts_.images_dir / vref;
+  std::error_code ec;
+  if (vref.empty() || vref.find('/') != std::string::npos || !fs::is_directory(lower, ec))
+    return make_error(errc::invalid_argument,
+                      "no reference image '" + vref + "' in " + opts_.images_dir.string());
+  auto base = opts_.dir / name;
+  if (opts_.writable)
+    if (auto w = opts_.writable(name))
+      base = *w;
+  auto upper = base / "upper", work = base / "work", merged = root(name);
+  for (const auto& d : {upper, work, merged}) {
+    fs::create_directories(d, ec);
+    if (ec)
+      return make_error(errc::mechanism_failure, "mkdir " + d.string() + ": " + ec.message());
+  }
+  auto mounts = linux_fs::read_text("/proc/self/mountinfo");
+  if (mounts && mounts->find(" " + merged.string() + " ") != std::string::npos)
+    return {};
+  auto data =
+      "lowerdir=" + lower.string() + ",upperdir=" + upper.string() + ",workdir=" + work.string();
+  if (::mount("overlay", merged.c_str(), "overlay", 0, data.c_str()) != 0)
+    return linux_fs::os_error("mount overlay on " + merged.string(), errno);
+  return {};
+}
+
+caf::error linux_containers::create(const sliver_spec& spec) {
+  if (!valid_sliver_name(spec.name))
+    return make_error(errc::invalid_argument, "bad sliver name '" + spec.name + "'");
+  if (auto err = mount_root(spec.name, spec.vref))
+    return err;
+  // The slice's account: uid 10000 + slice_id (1000 without an id).
+  auto uid = spec.slice_id > 0 ? 10000 + spec.slice_id : 1000;
+  auto shell = std::string{"/bin/sh"};
+  if (auto i = spec.attributes.find("shell"); i != spec.attributes.end() && !i->second.empty())
+    shell = i->second;
+  auto r = root(spec.name);
+  std::string passwd = "root:x:0:0:root:/root:/bin/sh\n";
+  if (auto text = linux_fs::read_text(r / "etc" / "passwd"))
+    passwd = *text;
+  std::istringstream in{passwd};
+  std::string line, out;
+  bool present = false;
+  while (std::getline(in, line)) {
+    if (line.rfind(spec.name + ":", 0) == 0) {
+      // Keep the user's own edits (e.g. a changed shell) on an update.
+      present = true;
+    }
+    out += line + "\n";
+  }
+  if (!present)
+    out += spec.name + ":x:" + std::to_string(uid) + ":" + std::to_string(uid) +
+           ":PlanetLab slice " + spec.name + ":/home/" + spec.name + ":" + shell + "\n";
+  std::error_code ec;
+  fs::create_directories(r / "etc", ec);
+  if (auto err = linux_fs::write_text(r / "etc" / "passwd", out))
+    return err;
+  fs::create_directories(r / "home" / spec.name, ec);
+  if (::chown((r / "home" / spec.name).c_str(), uid, uid) != 0)
+    return linux_fs::os_error("chown home of " + spec.name, errno);
+  fs::create_directories(r / "proc", ec);
+  auto rec = state_.get(spec.name).value_or(state_store::values{});
+  rec["uid"] = uid;
+  return state_.put(spec.name, rec);
+}
+
+std::optional<pid_t> linux_containers::init_pid(const std::string& name) const {
+  auto rec = state_.get(name);
+  if (!rec || !rec->count("pid") || !rec->count("start"))
+    return std::nullopt;
+  auto pid = static_cast<pid_t>(rec->at("pid"));
+  if (start_time(pid) != rec->at("start"))
+    return std::nullopt;
+  return pid;
+}
+
+bool linux_containers::running(const std::string& name) const {
+  return init_pid(name).has_value();
+}
+
+caf::error linux_containers::start(const std::string& name) {
+  auto rec = state_.get(name);
+  if (!rec)
+    return make_error(errc::unknown_sliver, name);
+  if (running(name))
+    return {};
+  auto r = root(name);
+  // Everything the children need is prepared before fork: after fork in a
+  // multi-threaded process only async-signal-safe calls are allowed.
+  auto root_str = r.string();
+  std::vector<std::string> procs;
+  if (opts_.cgroup_procs)
+    for (const auto& p : opts_.cgroup_procs(name))
+      procs.push_back(p.string());
+  const char* argv[] = {"sleep", "2147483647", nullptr};
+  const char* envp[] = {"PATH=/bin:/sbin:/usr/bin:/usr/sbin", nullptr};
+  int pid_pipe[2], ready[2];
+  if (::pipe2(pid_pipe, O_CLOEXEC) != 0 || ::pipe2(ready, O_CLOEXEC) != 0)
+    return linux_fs::os_error("pipe", errno);
+  auto mid = ::fork();
+  if (mid < 0)
+    return linux_fs::os_error("fork", errno);
+  if (mid == 0) {
+    for (const auto& p : procs) {
+      int fd = ::open(p.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0)
+        ::_exit(10);
+      write_all(fd, "0");
+      ::close(fd);
+    }
+    if (::unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID) != 0)
+      ::_exit(11);
+    auto init = ::fork();
+    if (init < 0)
+      ::_exit(12);
+    if (init == 0) {
+      ::close(ready[0]);
+      if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+        ::_exit(13);
+      if (::sethostname(name.data(), name.size()) != 0)
+        ::_exit(14);
+      if (::chdir(root_str.c_str()) != 0)
+        ::_exit(15);
+      if (::syscall(SYS_pivot_root, ".", ".") != 0)
+        ::_exit(16);
+      if (::umount2(".", MNT_DETACH) != 0)
+        ::_exit(17);
+      if (::chdir("/") != 0)
+        ::_exit(18);
+      if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+        ::_exit(19);
+      ::setsid();
+      ::execve("/bin/sleep", const_cast<char**>(argv), const_cast<char**>(envp));
+      ::_exit(20);
+    }
+    [[maybe_unused]] auto n = ::write(pid_pipe[1], &init, sizeof(init));
+    ::_exit(0);
+  }
+  ::close(pid_pipe[1]);
+  ::close(ready[1]);
+  pid_t init = -1;
+  auto n = ::read(pid_pipe[0], &init, sizeof(init));
+  ::close(pid_pipe[0]);
+  int status = 0;
+  ::waitpid(mid, &status, 0);
+  // EOF on `ready` means the init exec'd (close-on-exec) or died.
+  char c;
+  while (::read(ready[0], &c, 1) < 0 && errno == EINTR) {
+  }
+  ::close(ready[0]);
+  if (n != sizeof(init) || init <= 0)
+    return make_error(errc::mechanism_failure,
+                      "starting " + name + " failed (setup step " +
+                          std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")");
+  auto st = start_time(init);
+  if (st < 0)
+    return make_error(errc::mechanism_failure, "the init of " + name + " died during setup");
+  (*rec)["pid"] = init;
+  (*rec)["start"] = st;
+  return state_.put(name, *rec);
+}
+
+caf::error linux_containers::stop(const std::string& name) {
+  auto rec = state_.get(name);
+  if (!rec)
+    return make_error(errc::unknown_sliver, name);
+  if (auto pid = init_pid(name)) {
+    // Killing PID 1 of a PID namespace kills every process in it.
+    ::kill(*pid, SIGKILL);
+    for (int i = 0; i < 500 && start_time(*pid) >= 0; ++i) {
+      ::waitpid(*pid, nullptr, WNOHANG);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  rec->erase("pid");
+  rec->erase("start");
+  return state_.put(name, *rec);
+}
+
+caf::error linux_containers::destroy(const std::string& name) {
+  if (!valid_sliver_name(name))
+    return make_error(errc::invalid_argument, "bad sliver name '" + name + "'");
+  if (state_.get(name))
+    if (auto err = stop(name))
+      return err;
+  auto r = root(name);
+  auto mounts = linux_fs::read_text("/proc/self/mountinfo");
+  if (mounts && mounts->find(" " + r.string() + " ") != std::string::npos &&
+      ::umount(r.c_str()) != 0 && ::umount2(r.c_str(), MNT_DETACH) != 0)
+    return linux_fs::os_error("umount " + r.string(), errno);
+  std::error_code ec;
+  if (opts_.writable)
+    if (auto w = opts_.writable(name)) {
+      fs::remove_all(*w / "upper", ec);
+      fs::remove_all(*w / "work", ec);
+    }
+  fs::remove_all(opts_.dir / name, ec);
+  return state_.erase(name);
+}
+
+std::vector<std::string> linux_containers::containers_list() const {
+  return state_.list();
+}
+
+caf::expected<std::string> linux_containers::login_shell(const std::string& name) const {
+  auto passwd = linux_fs::read_text(root(name) / "etc" / "passwd");
+  if (!passwd)
+    return passwd.error();
+  std::istringstream in{*passwd};
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(name + ":", 0) == 0)
+      return line.substr(line.rfind(':') + 1);
+  return make_error(errc::unknown_sliver, "no account " + name + " in its /etc/passwd");
+}
+
+caf::expected<int> linux_containers::enter(const std::string& name,
+                                           const std::vector<std::string>& argv, bool as_slice,
+                                           int out_fd) {
+  auto pid = init_pid(name);
+  if (!pid)
+    return make_error(errc::unknown_sliver, name + " is not running");
+  if (argv.empty())
+    return make_error(errc::invalid_argument, "enter needs a command");
+  auto rec = state_.get(name);
+  auto uid = static_cast<uid_t>(rec && rec->count("uid") ? rec->at("uid") : 1000);
+  std::vector<int> ns;
+  for (auto kind : {"ipc", "uts", "net", "pid", "mnt"}) {
+    int fd =
+        ::open(("/proc/" + std::to_string(*pid) + "/ns/" + kind).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      auto err = errno;
+      for (auto x : ns)
+        ::close(x);
+      return linux_fs::os_error("open namespace of " + name, err);
+    }
+    ns.push_back(fd);
+  }
+  std::vector<std::string> procs;
+  if (opts_.cgroup_procs)
+    for (const auto& p : opts_.cgroup_procs(name))
+      procs.push_back(p.string());
+  std::vector<char*> args;
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const char* envp[] = {"PATH=/bin:/sbin:/usr/bin:/usr/sbin", "TERM=dumb", nullptr};
+  auto mid = ::fork();
+  if (mid < 0) {
+    auto err = errno;
+    for (auto x : ns)
+      ::close(x);
+    return linux_fs::os_error("fork", err);
+  }
+  if (mid == 0) {
+    for (const auto& p : procs) {
+      int fd = ::open(p.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0)
+        ::_exit(120);
+      write_all(fd, "0");
+      ::close(fd);
+    }
+    for (auto fd : ns)
+      if (::setns(fd, 0) != 0)
+        ::_exit(121);
+    if (::chdir("/") != 0)
+      ::_exit(122);
+    auto child = ::fork(); // joins the PID namespace
+    if (child < 0)
+      ::_exit(123);
+    if (child == 0) {
+      if (out_fd >= 0) {
+        ::dup2(out_fd, 1);
+        ::dup2(out_fd, 2);
+      }
+      if (as_slice && (::setgid(uid) != 0 || ::setuid(uid) != 0))
+        ::_exit(124);
+      ::execve(args[0], args.data(), const_cast<char**>(envp));
+      ::_exit(127);
+    }
+    int st = 0;
+    while (::waitpid(child, &st, 0) < 0 && errno == EINTR) {
+    }
+    ::_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+  }
+  for (auto x : ns)
+    ::close(x);
+  int status = 0;
+  while (::waitpid(mid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+} // namespace pl::drivers::linux_ct

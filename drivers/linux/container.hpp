@@ -1,0 +1,69 @@
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include "drivers/container_backend.hpp"
+#include "drivers/state_store.hpp"
+
+namespace pl::drivers::linux_ct {
+
+/// Where a container's pieces come from.
+struct container_options {
+  /// Reference images: `<images_dir>/<vref>` is the overlay's lower layer.
+  std::filesystem::path images_dir;
+  /// The driver's own directory: `<dir>/<sliver>/{upper,work,root}`.
+  std::filesystem::path dir;
+  /// Returns the sliver's own file system (its disk image), used for the
+  /// writable layer when present.
+  std::function<std::optional<std::filesystem::path>(const std::string&)> writable;
+  /// Returns the `cgroup.procs` files a sliver's processes must join.
+  std::function<std::vector<std::filesystem::path>(const std::string&)> cgroup_procs;
+};
+
+/// Runs slivers as containers (the vserver replacement): an overlayfs
+/// copy-on-write clone of the reference image as root, its own mount, PID,
+/// UTS, IPC and network namespaces, its cgroups, and an `/etc/passwd` carrying
+/// the slice's account and login shell (attribute `shell`, default `/bin/sh`;
+/// a user may change it in that file, seed 4.2). The init (PID 1 inside) is
+/// the image's `/bin/sleep`; its host pid and start time are recorded so a
+/// restarted driver adopts running containers.
+class linux_containers : public container_backend {
+public:
+  explicit linux_containers(container_options opts);
+
+  caf::error create(const sliver_spec& spec) override;
+  caf::error start(const std::string& name) override;
+  caf::error stop(const std::string& name) override;
+  caf::error destroy(const std::string& name) override;
+  std::vector<std::string> containers_list() const;
+  std::vector<std::string> containers() const override { return containers_list(); }
+  bool running(const std::string& name) const override;
+
+  /// Runs `argv` inside the running container (all its namespaces and
+  /// cgroups), as root or, with `as_slice`, as the slice's account; output
+  /// goes to `out_fd` (-1: inherited). Returns the wait status.
+  caf::expected<int> enter(const std::string& name, const std::vector<std::string>& argv,
+                           bool as_slice = false, int out_fd = -1);
+
+  /// Returns the slice account's login shell from the container's passwd.
+  caf::expected<std::string> login_shell(const std::string& name) const;
+
+  /// Returns the host pid of the container's init, when running.
+  std::optional<pid_t> init_pid(const std::string& name) const;
+
+  /// Returns the merged root of the container.
+  std::filesystem::path root(const std::string& name) const { return opts_.dir / name / "root"; }
+
+private:
+  caf::error mount_root(const std::string& name, const std::string& vref);
+
+  container_options opts_;
+  state_store state_;
+};
+
+} // namespace pl::drivers::linux_ct

@@ -1,0 +1,57 @@
+#include "drivers/linux/exec.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "actors/errors.hpp"
+#include "drivers/linux/fs_util.hpp"
+
+namespace pl::drivers::linux_exec {
+
+caf::expected<std::string> run(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::string cmd;
+  for (const auto& a : argv)
+    cmd += (cmd.empty() ? "" : " ") + a;
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0)
+    return linux_fs::os_error("pipe", errno);
+  auto pid = ::fork();
+  if (pid < 0) {
+    auto err = errno;
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return linux_fs::os_error("fork", err);
+  }
+  if (pid == 0) {
+    ::dup2(fds[1], 1);
+    ::dup2(fds[1], 2);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    auto n = ::read(fds[0], buf, sizeof(buf));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return make_error(errc::mechanism_failure, cmd + " failed: " + out);
+  return out;
+}
+
+} // namespace pl::drivers::linux_exec
