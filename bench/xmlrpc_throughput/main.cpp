@@ -151,8 +151,9 @@ private:
 /// Runs PLC's HTTP server on a thread, answering through `registry.processCall`.
 class plc_server {
 public:
-  plc_server(const xmlrpc_c::registry& registry, const throwaway_cert* cert, std::size_t workers)
-      : server_{config(cert, workers),
+  plc_server(const xmlrpc_c::registry& registry, const throwaway_cert* cert, std::size_t workers,
+             std::size_t io_threads)
+      : server_{config(cert, workers, io_threads),
                 [&registry](std::string_view body, const pl::plc::http::request_info&) {
                   std::string out;
                   registry.processCall(std::string{body}, &out);
@@ -169,7 +170,8 @@ public:
   std::uint16_t port() const { return server_.port(); }
 
 private:
-  static pl::plc::http::server_config config(const throwaway_cert* cert, std::size_t workers) {
+  static pl::plc::http::server_config config(const throwaway_cert* cert, std::size_t workers,
+                                             std::size_t io_threads) {
     pl::plc::http::server_config c;
     c.tls = cert != nullptr;
     if (cert) {
@@ -177,6 +179,7 @@ private:
       c.key_pem_file = cert->key_file();
     }
     c.worker_threads = workers;
+    c.io_threads = io_threads;
     c.handle_signals = false;
     return c;
   }
@@ -386,6 +389,11 @@ int main(int argc, char** argv) {
   app.add_option("--connections", connections_list, "comma-separated connection counts");
   app.add_option("--url", url, "measure a running plcd at this URL instead of in-process");
   app.add_option("--workers", workers, "worker threads of the in-process PLC server");
+  std::size_t io_threads = 1;
+  app.add_option("--io-threads", io_threads, "I/O threads of the in-process PLC server");
+  std::string only;
+  app.add_option("--only", only, "measure one server alone, for profiling")
+      ->check(CLI::IsMember({"abyss", "plcd-http", "plcd-https"}));
   CLI11_PARSE(app, argc, argv);
 
   // Abyss writes to sockets the client may already have closed.
@@ -402,13 +410,18 @@ int main(int argc, char** argv) {
     targets.push_back({"abyss (xmlrpc-c)", {"127.0.0.1", std::to_string(abyss.port()), "/RPC2"}});
     if (url.empty()) {
       cert.emplace();
-      plain.emplace(*registry, nullptr, workers);
-      secure.emplace(*registry, &*cert, workers);
+      plain.emplace(*registry, nullptr, workers, io_threads);
+      secure.emplace(*registry, &*cert, workers, io_threads);
       targets.push_back({"plcd", {"127.0.0.1", std::to_string(plain->port()), "/PLCAPI/"}});
       targets.push_back({"plcd", {"127.0.0.1", std::to_string(secure->port()), "/PLCAPI/", true}});
     } else {
       targets.push_back({"plcd " + url, parse_url(url)});
     }
+
+    auto measured = [&](std::size_t t) {
+      static const char* const keys[] = {"abyss", "plcd-http", "plcd-https"};
+      return only.empty() || (url.empty() && only == keys[t]) || (!url.empty() && t == 1);
+    };
 
     // Rounds interleave the servers so a noisy neighbour on the shared CPUs hits all of them
     // alike; each ratio compares measurements taken back to back.
@@ -419,11 +432,14 @@ int main(int argc, char** argv) {
       for (std::size_t c = 0; c < cells; ++c) {
         double baseline = 0;
         for (std::size_t t = 0; t < targets.size(); ++t) {
+          if (!measured(t))
+            continue;
           double rate = measure(targets[t].second, connection_counts[c], window);
           if (t == 0)
             baseline = rate;
           rates[t * cells + c].push_back(rate);
-          ratios[t * cells + c].push_back(rate / baseline);
+          if (baseline > 0)
+            ratios[t * cells + c].push_back(rate / baseline);
         }
       }
 
@@ -433,10 +449,17 @@ int main(int argc, char** argv) {
     std::printf("%-40s %-6s %11s %12s %10s\n", "server", "proto", "connections", "calls/s",
                 "vs abyss");
     for (std::size_t t = 0; t < targets.size(); ++t)
-      for (std::size_t c = 0; c < cells; ++c)
-        std::printf("%-40s %-6s %11d %12.0f %9.2fx\n", targets[t].first.c_str(),
+      for (std::size_t c = 0; c < cells; ++c) {
+        if (!measured(t))
+          continue;
+        std::printf("%-40s %-6s %11d %12.0f", targets[t].first.c_str(),
                     targets[t].second.tls ? "https" : "http", connection_counts[c],
-                    median(rates[t * cells + c]), median(ratios[t * cells + c]));
+                    median(rates[t * cells + c]));
+        if (ratios[t * cells + c].empty())
+          std::printf(" %10s\n", "-");
+        else
+          std::printf(" %9.2fx\n", median(ratios[t * cells + c]));
+      }
     std::printf(
         "\nDebian's Abyss has no TLS: https rows are compared with Abyss over plain HTTP.\n");
   } catch (const std::exception& e) {
