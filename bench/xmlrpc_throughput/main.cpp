@@ -1,5 +1,5 @@
 // Measures XML-RPC calls per second of `system.listMethods` over keep-alive connections:
-// PLC's HTTP server (plain and TLS) against xmlrpc-c's Abyss server, both serving one registry,
+// PLC's HTTP server (plain and TLS) against xmlrpc-c's Abyss server, both serving PLC's registry,
 // in the same run. With --url it measures a running plcd instead of an in-process server.
 //
 //   bench_xmlrpc_throughput [--seconds 2] [--connections 1,8] [--url
@@ -41,6 +41,9 @@
 #include <openssl/x509.h>
 #include <xmlrpc-c/base.hpp>
 #include <xmlrpc-c/registry.hpp>
+
+#include "actors/clock.hpp"
+#include "plc/api/dispatcher.hpp"
 #include <xmlrpc-c/server_abyss.hpp>
 
 #include "plc/http/metrics.hpp"
@@ -60,43 +63,15 @@ constexpr const char* list_methods_call =
     "<methodCall><methodName>system.listMethods</methodName><params></params></methodCall>\r\n";
 
 // ---------------------------------------------------------------------------------------------
-// The registry both servers serve.
+// The registry both servers serve: PLC's own, exactly as plcd builds it.
 
-/// Adds two integers; a stand-in for a real method so the registry is not empty.
-class add_method : public xmlrpc_c::method {
-public:
-  add_method() {
-    _signature = "i:ii";
-    _help = "Adds two integers.";
-  }
-  void execute(const xmlrpc_c::paramList& params, xmlrpc_c::value* result) override {
-    int a = params.getInt(0);
-    int b = params.getInt(1);
-    params.verifyEnd(2);
-    *result = xmlrpc_c::value_int(a + b);
-  }
-};
-
-/// Returns its argument.
-class echo_method : public xmlrpc_c::method {
-public:
-  echo_method() {
-    _signature = "s:s";
-    _help = "Returns its argument.";
-  }
-  void execute(const xmlrpc_c::paramList& params, xmlrpc_c::value* result) override {
-    *result = xmlrpc_c::value_string(params.getString(0));
-  }
-};
-
-/// Builds the registry under test: xmlrpc-c's builtin system.* methods plus two dummies.
-///
-/// To measure PLC's real method table, return `pl::plc::api`'s registry here instead.
-std::unique_ptr<xmlrpc_c::registry> make_registry() {
-  auto registry = std::make_unique<xmlrpc_c::registry>();
-  registry->addMethod("bench.add", xmlrpc_c::methodPtr{new add_method});
-  registry->addMethod("bench.echo", xmlrpc_c::methodPtr{new echo_method});
-  return registry;
+/// Builds PLC's API dispatcher with every method plcd registers. `system.listMethods` needs
+/// no database, so none is attached; both servers serve this dispatcher's registry.
+std::unique_ptr<pl::plc::api::dispatcher> make_api() {
+  static pl::system_clock_source clock;
+  auto api = std::make_unique<pl::plc::api::dispatcher>(pl::plc::api::services{nullptr, &clock});
+  pl::plc::api::add_auth_methods(*api);
+  return api;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -401,7 +376,8 @@ int main(int argc, char** argv) {
   try {
     auto connection_counts = parse_connections(connections_list);
     std::chrono::duration<double> window{seconds / rounds};
-    auto registry = make_registry();
+    auto api = make_api();
+    const xmlrpc_c::registry* registry = &api->registry();
 
     std::vector<std::pair<std::string, target>> targets;
     std::optional<throwaway_cert> cert;
