@@ -64,6 +64,7 @@ void load_toml(const std::filesystem::path& file, plcd_config& cfg) {
   read(tbl, "db", "conninfo", cfg.db_conninfo, file);
   read(tbl, "db", "pool_size", cfg.db_pool_size, file);
   read(tbl, "db", "acquire_timeout_ms", cfg.db_acquire_timeout, file);
+  read(tbl, "db", "statement_timeout_ms", cfg.db_statement_timeout, file);
   read(tbl, "dev", "data_dir", cfg.data_dir, file);
   read(tbl, "dev", "admin_email", cfg.admin_email, file);
 }

@@ -26,6 +26,7 @@ struct plcd_config {
   std::string db_conninfo;      ///< libpq connection string; empty with dev mode.
   std::size_t db_pool_size = 8; ///< Most connections open at once.
   std::chrono::milliseconds db_acquire_timeout{10000};
+  std::chrono::milliseconds db_statement_timeout{30000}; ///< Longest statement; 0 for none.
 
   // dev mode (embedded default)
   bool dev = false;

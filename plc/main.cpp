@@ -1,7 +1,10 @@
 // plcd: the PlanetLab Central daemon (PLCAPI over HTTPS on PostgreSQL).
 #include "actors/clock.hpp"
 #include "plc/api/dispatcher.hpp"
+#include "plc/api/organizations.hpp"
 #include "plc/api/password.hpp"
+#include "plc/api/persons.hpp"
+#include "plc/api/sites.hpp"
 #include "plc/config.hpp"
 #include "plc/dev_setup.hpp"
 #include "plc/http/metrics.hpp"
@@ -88,7 +91,8 @@ int run(plc::plcd_config cfg) {
   // xmlrpc-c refuses XML beyond its own limit; keep it in step with the HTTP one.
   plc::api::dispatcher::set_xml_size_limit(cfg.max_body_bytes);
 
-  plc::store::connection_pool pool{cfg.db_conninfo, cfg.db_pool_size, cfg.db_acquire_timeout};
+  plc::store::connection_pool pool{cfg.db_conninfo, cfg.db_pool_size, cfg.db_acquire_timeout,
+                                   cfg.db_statement_timeout};
   {
     auto conn = pool.acquire();
     int version = plc::store::migrate(*conn, clock);
@@ -110,6 +114,9 @@ int run(plc::plcd_config cfg) {
                              metrics.observe_call(method, fault, seconds);
                            }};
   plc::api::add_auth_methods(api);
+  plc::api::add_site_methods(api);
+  plc::api::add_person_methods(api);
+  plc::api::add_organization_methods(api);
 
   plc::http::server_config http_cfg;
   http_cfg.address = cfg.address;

@@ -3,10 +3,12 @@
 namespace pl::plc::store {
 
 connection_pool::connection_pool(std::string conninfo, std::size_t capacity,
-                                 std::chrono::milliseconds acquire_timeout)
+                                 std::chrono::milliseconds acquire_timeout,
+                                 std::chrono::milliseconds statement_timeout)
     : conninfo_(std::move(conninfo))
     , capacity_(capacity == 0 ? 1 : capacity)
-    , acquire_timeout_(acquire_timeout) {}
+    , acquire_timeout_(acquire_timeout)
+    , statement_timeout_(statement_timeout) {}
 
 connection_pool::~connection_pool() = default;
 
@@ -32,7 +34,11 @@ connection_pool::lease connection_pool::acquire() {
   ++open_;
   guard.unlock();
   try {
-    return lease{this, std::make_unique<connection>(conninfo_)};
+    auto conn = std::make_unique<connection>(conninfo_);
+    if (statement_timeout_.count() > 0)
+      conn->exec("SELECT set_config('statement_timeout', $1, false)",
+                 {std::to_string(statement_timeout_.count())});
+    return lease{this, std::move(conn)};
   } catch (...) {
     guard.lock();
     --open_;

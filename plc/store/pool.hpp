@@ -30,8 +30,11 @@ class connection_pool {
 public:
   class lease;
 
+  /// `statement_timeout` bounds every statement on the pool's connections
+  /// (0: none), so a stuck query cannot hold a worker or a drain forever.
   connection_pool(std::string conninfo, std::size_t capacity,
-                  std::chrono::milliseconds acquire_timeout = std::chrono::seconds{10});
+                  std::chrono::milliseconds acquire_timeout = std::chrono::seconds{10},
+                  std::chrono::milliseconds statement_timeout = std::chrono::milliseconds{0});
   connection_pool(const connection_pool&) = delete;
   connection_pool& operator=(const connection_pool&) = delete;
   ~connection_pool();
@@ -49,6 +52,7 @@ private:
   std::string conninfo_;
   std::size_t capacity_;
   std::chrono::milliseconds acquire_timeout_;
+  std::chrono::milliseconds statement_timeout_;
   mutable std::mutex mtx_;
   std::condition_variable available_;
   std::vector<std::unique_ptr<connection>> idle_;

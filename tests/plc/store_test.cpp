@@ -124,3 +124,15 @@ TEST_CASE("a second cluster in the same directory reuses the data") {
   connection conn{second.conninfo("kept")};
   CHECK(conn.exec("SELECT current_database()").text(0, 0) == "kept");
 }
+
+TEST_CASE("the pool's statement timeout cancels a stuck statement") {
+  connection_pool pool{scratch_conninfo(), 1, std::chrono::seconds{10},
+                       std::chrono::milliseconds{200}};
+  auto l = pool.acquire();
+  try {
+    l->exec("SELECT pg_sleep(30)");
+    FAIL("pg_sleep(30) was not cancelled");
+  } catch (const db_error& e) {
+    CHECK(e.sqlstate() == "57014"); // query_canceled
+  }
+}
