@@ -1,10 +1,7 @@
 // plcd: the PlanetLab Central daemon (PLCAPI over HTTPS on PostgreSQL).
 #include "actors/clock.hpp"
 #include "plc/api/dispatcher.hpp"
-#include "plc/api/organizations.hpp"
 #include "plc/api/password.hpp"
-#include "plc/api/persons.hpp"
-#include "plc/api/sites.hpp"
 #include "plc/config.hpp"
 #include "plc/dev_setup.hpp"
 #include "plc/http/metrics.hpp"
@@ -114,9 +111,6 @@ int run(plc::plcd_config cfg) {
                              metrics.observe_call(method, fault, seconds);
                            }};
   plc::api::add_auth_methods(api);
-  plc::api::add_site_methods(api);
-  plc::api::add_person_methods(api);
-  plc::api::add_organization_methods(api);
 
   plc::http::server_config http_cfg;
   http_cfg.address = cfg.address;
