@@ -1,8 +1,10 @@
 #include "plc/api/dispatcher.hpp"
 
 #include "plc/api/auth.hpp"
+#include "plc/api/events.hpp"
 #include "plc/api/fault.hpp"
 #include "plc/store/pg.hpp"
+#include "plc/store/pool.hpp"
 
 #include <xmlrpc-c/base.h>
 #include <xmlrpc-c/girerr.hpp>
@@ -35,6 +37,26 @@ const char* xml_type_name(xml_type t) {
     return "any";
   }
   return "any";
+}
+
+void call_context::touched(std::string type, int id) {
+  for (const auto& o : objects)
+    if (o.id == id && o.type == type)
+      return;
+  objects.push_back({std::move(type), id});
+}
+
+bool records_events(const method_spec& spec) {
+  switch (spec.events) {
+  case event_mode::always:
+    return true;
+  case event_mode::never:
+    return false;
+  case event_mode::by_name:
+    break;
+  }
+  return spec.name.rfind("Get", 0) != 0 && spec.name != "AuthCheck" &&
+         spec.name.rfind("system.", 0) != 0;
 }
 
 std::string caller::label() const {
@@ -151,35 +173,36 @@ public:
   method_adapter(method_spec spec, const services& svc, const call_observer& observer)
       : spec_(std::move(spec))
       , svc_(svc)
-      , observer_(observer) {
+      , observer_(observer)
+      , records_(records_events(spec_)) {
     _signature = signature_of(spec_);
     _help = spec_.help;
   }
 
   void execute(const xmlrpc_c::paramList& params, const xmlrpc_c::callInfo* info,
                xmlrpc_c::value* result) override {
-    auto start = std::chrono::steady_clock::now();
-    int code = 0;
-    try {
-      *result = call(params, info);
-    } catch (const xmlrpc_c::fault& f) {
-      code = f.getCode();
-      observe(start, code);
-      throw;
-    }
-    observe(start, code);
-  }
-
-private:
-  xmlrpc_c::value call(const xmlrpc_c::paramList& params, const xmlrpc_c::callInfo* info) {
     static const std::string no_peer;
     auto* req = dynamic_cast<const request_info*>(info);
     call_context ctx{svc_, req ? req->peer_address : no_peer, {}};
+    auto start = std::chrono::steady_clock::now();
+    int code = 0;
+    try {
+      *result = call(params, ctx);
+    } catch (const xmlrpc_c::fault& f) {
+      code = f.getCode();
+      finish(start, params, ctx, code, f.getDescription());
+      throw;
+    }
+    finish(start, params, ctx, code, ctx.message);
+  }
+
+private:
+  xmlrpc_c::value call(const xmlrpc_c::paramList& params, call_context& ctx) {
     try {
       check_count(params.size());
       std::size_t first = 0;
       if (!spec_.roles.empty()) {
-        ctx.who = authenticate(params[0], spec_.roles, svc_);
+        ctx.who = authenticate(params[0], spec_.roles, svc_, ctx.peer_address);
         first = 1;
       }
       std::vector<xmlrpc_c::value> args;
@@ -207,6 +230,43 @@ private:
     }
   }
 
+  /// Reports the call to the observer and, for recorded methods, to `events`.
+  void finish(std::chrono::steady_clock::time_point start, const xmlrpc_c::paramList& params,
+              const call_context& ctx, int code, const std::string& message) const {
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    if (observer_)
+      observer_(spec_.name, code, took.count());
+    if (!records_ || !svc_.db || !svc_.clock)
+      return;
+    event_record ev;
+    ev.call_name = spec_.name;
+    std::vector<xmlrpc_c::value> all;
+    for (std::size_t i = 0; i < params.size(); ++i)
+      all.push_back(params[i]);
+    ev.call = call_text(spec_.name, all);
+    ev.person_id = ctx.who.person_id;
+    ev.node_id = ctx.who.node_id;
+    ev.auth_type = ctx.who.auth_method;
+    if (ev.auth_type.empty() && !all.empty() && all[0].type() == xmlrpc_c::value::TYPE_STRUCT) {
+      // Authentication failed: still say which method was tried.
+      auto m = xmlrpc_c::value_struct(all[0]).cvalue();
+      auto i = m.find("AuthMethod");
+      if (i != m.end() && i->second.type() == xmlrpc_c::value::TYPE_STRING)
+        ev.auth_type = xmlrpc_c::value_string(i->second).cvalue().substr(0, 32);
+    }
+    ev.fault_code = code;
+    ev.message = message;
+    ev.runtime = took.count();
+    ev.objects = ctx.objects;
+    try {
+      auto conn = svc_.db->acquire();
+      record_event(*conn, ev, *svc_.clock);
+    } catch (const std::exception& e) {
+      // The call itself is done (and maybe committed); a lost event is logged, not faulted.
+      spdlog::error("plc.api event=event_not_recorded method={} what={}", spec_.name, e.what());
+    }
+  }
+
   void check_count(std::size_t got) const {
     std::size_t fixed = spec_.roles.empty() ? 0 : 1;
     std::size_t max = fixed + spec_.params.size();
@@ -228,16 +288,10 @@ private:
     return xmlrpc_c::fault(full, static_cast<xmlrpc_c::fault::code_t>(code));
   }
 
-  void observe(std::chrono::steady_clock::time_point start, int code) const {
-    if (!observer_)
-      return;
-    std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-    observer_(spec_.name, code, took.count());
-  }
-
   method_spec spec_;
   const services& svc_;
   const call_observer& observer_;
+  bool records_;
 };
 
 /// Answers every name the registry does not know with PLCAPI's fault 100.

@@ -17,7 +17,18 @@ struct kdf_cost {
 std::string hash_password(std::string_view password, kdf_cost cost = {});
 
 /// Tells whether `password` matches `stored`, in constant time for equal
-/// lengths. Unknown or malformed formats never match.
+/// lengths. Accepts scrypt strings and legacy MD5-crypt (`$1$salt$hash`, the
+/// format of accounts imported from PlanetLab 4/5). Unknown or malformed
+/// formats never match.
 bool verify_password(std::string_view password, std::string_view stored);
+
+/// Tells whether `stored` should be replaced by a fresh hash_password() after
+/// a successful login: true for legacy MD5-crypt strings.
+bool needs_rehash(std::string_view stored);
+
+/// Computes the MD5-crypt string of `password` (the FreeBSD/glibc `$1$`
+/// scheme): `$1$<salt>$<22 characters>`. At most 8 salt characters are used,
+/// and the salt ends at the first `$`. Only for verifying imported hashes.
+std::string md5_crypt(std::string_view password, std::string_view salt);
 
 } // namespace pl::plc::api
