@@ -4,6 +4,7 @@
 #include "drivers/linux/cgroup_drivers.hpp"
 #include "drivers/linux/container.hpp"
 #include "drivers/linux/disk.hpp"
+#include "drivers/linux/net_driver.hpp"
 #include "drivers/sim/containers.hpp"
 #include "drivers/sim/model.hpp"
 
@@ -64,6 +65,32 @@ caf::expected<backend> make_linux(const backend_options& opts) {
         out.push_back(cgroups->dir(c, sliver) / "cgroup.procs");
     return out;
   };
+  // The net driver: options given, else the tree an earlier init recorded.
+  std::optional<linux_net::htb_options> net_opts;
+  if (!opts.net_device.empty())
+    net_opts = linux_net::htb_options{opts.net_device, opts.net_netns,  opts.net_cap_kbps,
+                                      opts.net_exempt, opts.net_subnet, opts.net_veth_prefix};
+  else
+    net_opts = linux_net::net_driver::recorded(dir(mechanism::net));
+  if (net_opts) {
+    auto tree = linux_net::htb_tree::make(std::move(*net_opts));
+    if (!tree)
+      return tree.error();
+    auto net = std::make_shared<linux_net::net_driver>(std::move(*tree), dir(mechanism::net));
+    add(net);
+    auto managed = out.drivers[mechanism::net];
+    // A sliver started before the node manager applied its net resources
+    // gets the table defaults (through the override layer), hence an xid.
+    copts.network = [net,
+                     managed](const std::string& sliver) -> caf::expected<linux_net::veth_config> {
+      if (!net->xid(sliver))
+        if (auto err = managed->apply({sliver, mechanism::net, {}}))
+          return err;
+      if (auto v = net->veth(sliver))
+        return *v;
+      return make_error(errc::mechanism_failure, "no xid for " + sliver);
+    };
+  }
   out.containers = std::make_shared<linux_ct::linux_containers>(std::move(copts));
   out.keep = std::const_pointer_cast<linux_cg::layout>(cgroups);
   return out;

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -24,12 +25,21 @@ struct backend_options {
   std::string cgroup_parent = "planetlab";
   /// Where reference images live: `<images_dir>/<vref>`.
   std::filesystem::path images_dir = "/var/lib/planetlab/images";
-  /// The device carrying the bwlimit HTB tree (empty: no net driver).
+  /// The device carrying the bwlimit HTB tree (empty: the one recorded under
+  /// `state_dir` by an earlier `init`, else no net driver).
   std::string net_device;
-  /// The network namespace of `net_device` (empty: this process's).
+  /// The named network namespace (`ip netns`) of `net_device` and of the
+  /// slivers' host-side veth ends (empty: this process's).
   std::string net_netns;
-  /// The node's outbound cap in kbps (HTB class 1:1).
+  /// The node's outbound cap in kbps (HTB class 1:10's ceil).
   std::int64_t net_cap_kbps = 1000000;
+  /// Exempt (Internet2) destination prefixes, IPv4 `a.b.c.d/len`: traffic to
+  /// them uses the slices' classes below 1:20 (net_i2_* rates).
+  std::vector<std::string> net_exempt;
+  /// The slivers' addresses: a /30 per slice xid from this /16 (or larger).
+  std::string net_subnet = "10.213.0.0/16";
+  /// The host-side veth of slice xid is `<net_veth_prefix><xid>`.
+  std::string net_veth_prefix = "plv";
 };
 
 /// Holds one driver per mechanism (each behind an `override_driver`) and the

@@ -24,6 +24,10 @@ public:
   /// Returns the mechanism this driver enforces.
   virtual mechanism kind() const = 0;
 
+  /// Prepares the node-wide objects of the mechanism (the net driver's HTB
+  /// tree), adopting existing ones; idempotent. `apply` does it on demand.
+  virtual caf::error init() { return {}; }
+
   /// Enforces `a` for `a.sliver`, creating what the sliver needs on first use;
   /// idempotent. Keys of `a.values` are resource names of this mechanism (plus
   /// documented extra knobs); an unknown key or a value out of range changes

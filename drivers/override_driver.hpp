@@ -28,6 +28,7 @@ public:
   override_driver(std::shared_ptr<mechanism_driver> inner, const std::filesystem::path& state_dir);
 
   mechanism kind() const override { return inner_->kind(); }
+  caf::error init() override { return inner_->init(); }
   caf::error apply(const allocation& a) override;
   caf::error remove(const std::string& sliver) override;
   caf::expected<allocation> read(const std::string& sliver) const override;

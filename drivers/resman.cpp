@@ -33,7 +33,11 @@ std::string resman_usage(const resman_tool& tool) {
   out += "on this node (PlanetLab 3.0 resman).\n";
   out += "Default resource: " + std::string{tool.resource} + " in " + std::string{row->unit} +
          ", default " + std::to_string(row->default_value) + ".\n\ncommands:\n";
-  out += "  init               check the mechanism and show where it acts\n";
+  if (tool.enforced_by == mechanism::net)
+    out += "  init [DEV [CAP]]   build or adopt the HTB tree on DEV with node cap CAP kbps\n"
+           "                     (default: the recorded tree, or PL_NET_DEVICE/PL_NET_CAP)\n";
+  else
+    out += "  init               check the mechanism and show where it acts\n";
   out += "  getlimit SLICE     print the value in force\n";
   out += "  setlimit SLICE N   set an administrator's override (kept until 'default')\n";
   out += "  on SLICE           enforce the slice's values again\n";
@@ -89,6 +93,8 @@ int run_resman(const resman_tool& tool, std::span<const std::string> args, backe
   if (pos.size() != want)
     return fail(cmd + ": expected " + std::to_string(want - 1) + " argument(s) (try --help)", 2);
   if (cmd == "init") {
+    if (auto e = drv->init())
+      return fail(describe(e));
     out << tool.name << ": " << to_string(tool.enforced_by) << " driver ready (" << b.kind
         << " backend, " << drv->slivers().size() << " slivers)\n";
     return 0;

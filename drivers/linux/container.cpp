@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "actors/errors.hpp"
+#include "drivers/linux/exec.hpp"
 #include "drivers/linux/fs_util.hpp"
 #include "drivers/mechanism_driver.hpp"
 
@@ -45,6 +46,21 @@ std::int64_t start_time(pid_t pid) {
 void write_all(int fd, const char* s) {
   auto n = ::strlen(s);
   [[maybe_unused]] auto r = ::write(fd, s, n);
+}
+
+// Returns `ip [-n netns] args...`.
+std::vector<std::string> ip_argv(const linux_net::veth_config& v, std::vector<std::string> args) {
+  std::vector<std::string> out{"ip"};
+  if (!v.netns.empty()) {
+    out.push_back("-n");
+    out.push_back(v.netns);
+  }
+  out.insert(out.end(), args.begin(), args.end());
+  return out;
+}
+
+bool link_exists(const linux_net::veth_config& v) {
+  return static_cast<bool>(linux_exec::run(ip_argv(v, {"link", "show", "dev", v.host_ifname})));
 }
 
 } // namespace
@@ -212,13 +228,85 @@ caf::error linux_containers::start(const std::string& name) {
     return make_error(errc::mechanism_failure, "the init of " + name + " died during setup");
   (*rec)["pid"] = init;
   (*rec)["start"] = st;
-  return state_.put(name, *rec);
+  if (auto err = state_.put(name, *rec))
+    return err;
+  if (opts_.network)
+    if (auto err = add_veth(name, init)) {
+      [[maybe_unused]] auto ignored = stop(name);
+      return err;
+    }
+  return {};
+}
+
+std::optional<linux_net::veth_config> linux_containers::veth(const std::string& name) const {
+  auto text = linux_fs::read_text(opts_.dir / name / "veth");
+  if (!text)
+    return std::nullopt;
+  std::istringstream in{*text};
+  linux_net::veth_config v;
+  std::getline(in, v.host_ifname);
+  std::getline(in, v.netns);
+  if (v.host_ifname.empty())
+    return std::nullopt;
+  return v;
+}
+
+caf::error linux_containers::add_veth(const std::string& name, pid_t init) {
+  auto v = opts_.network(name);
+  if (!v)
+    return v.error();
+  const auto& host = v->host_ifname;
+  auto run = [](const std::vector<std::string>& argv, const std::string& ns = {}) -> caf::error {
+    if (auto r = linux_exec::run_in(ns, argv); !r)
+      return r.error();
+    return {};
+  };
+  if (link_exists(*v))
+    if (auto err = run(ip_argv(*v, {"link", "del", host})))
+      return err;
+  // Recorded first, so that `stop` removes a half-made pair.
+  if (auto err = linux_fs::write_text(opts_.dir / name / "veth", host + "\n" + v->netns + "\n"))
+    return err;
+  auto host_ns = v->netns.empty() ? std::string{} : "/run/netns/" + v->netns;
+  auto inside = "/proc/" + std::to_string(init) + "/ns/net";
+  auto len = "/" + std::to_string(v->prefix_len);
+  for (const auto& [argv, ns] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {ip_argv(*v, {"link", "add", host, "type", "veth", "peer", "name", "eth0", "netns",
+                         std::to_string(init)}),
+            ""},
+           {ip_argv(*v, {"addr", "add", v->host_address + len, "dev", host}), ""},
+           {ip_argv(*v, {"link", "set", host, "up"}), ""},
+           {{"sysctl", "-qw", "net.ipv4.conf." + host + ".rp_filter=1"}, host_ns},
+           {{"ip", "link", "set", "lo", "up"}, inside},
+           {{"ip", "addr", "add", v->sliver_address + len, "dev", "eth0"}, inside},
+           {{"ip", "link", "set", "eth0", "up"}, inside},
+           {{"ip", "route", "add", "default", "via", v->host_address}, inside},
+       })
+    if (auto err = run(argv, ns))
+      return err;
+  return {};
+}
+
+caf::error linux_containers::del_veth(const std::string& name) {
+  auto v = veth(name);
+  if (!v)
+    return {};
+  // Deleting one end deletes both, synchronously (a dying namespace would
+  // take its end only later).
+  if (link_exists(*v))
+    if (auto r = linux_exec::run(ip_argv(*v, {"link", "del", v->host_ifname})); !r)
+      return r.error();
+  std::error_code ec;
+  fs::remove(opts_.dir / name / "veth", ec);
+  return {};
 }
 
 caf::error linux_containers::stop(const std::string& name) {
   auto rec = state_.get(name);
   if (!rec)
     return make_error(errc::unknown_sliver, name);
+  if (auto err = del_veth(name))
+    return err;
   if (auto pid = init_pid(name)) {
     // Killing PID 1 of a PID namespace kills every process in it.
     ::kill(*pid, SIGKILL);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "drivers/container_backend.hpp"
+#include "drivers/linux/htb.hpp"
 #include "drivers/state_store.hpp"
 
 namespace pl::drivers::linux_ct {
@@ -23,6 +24,9 @@ struct container_options {
   std::function<std::optional<std::filesystem::path>(const std::string&)> writable;
   /// Returns the `cgroup.procs` files a sliver's processes must join.
   std::function<std::vector<std::filesystem::path>(const std::string&)> cgroup_procs;
+  /// Returns the sliver's veth and addresses (assigning them when it has
+  /// none); unset: the sliver's network namespace has only loopback.
+  std::function<caf::expected<linux_net::veth_config>(const std::string&)> network;
 };
 
 /// Runs slivers as containers (the vserver replacement): an overlayfs
@@ -31,7 +35,11 @@ struct container_options {
 /// the slice's account and login shell (attribute `shell`, default `/bin/sh`;
 /// a user may change it in that file, seed 4.2). The init (PID 1 inside) is
 /// the image's `/bin/sleep`; its host pid and start time are recorded so a
-/// restarted driver adopts running containers.
+/// restarted driver adopts running containers. With `network` set, `start`
+/// adds a veth pair: the host end (`veth_config::host_ifname`, in its netns,
+/// strict `rp_filter` so the sliver cannot send with another's address) and
+/// `eth0` inside, with the /30 addresses and a default route via the host
+/// end; `stop` deletes it (and so both ends) before killing the init.
 class linux_containers : public container_backend {
 public:
   explicit linux_containers(container_options opts);
@@ -59,8 +67,13 @@ public:
   /// Returns the merged root of the container.
   std::filesystem::path root(const std::string& name) const { return opts_.dir / name / "root"; }
 
+  /// Returns the host end of the sliver's veth, while it has one.
+  std::optional<linux_net::veth_config> veth(const std::string& name) const;
+
 private:
   caf::error mount_root(const std::string& name, const std::string& vref);
+  caf::error add_veth(const std::string& name, pid_t init);
+  caf::error del_veth(const std::string& name);
 
   container_options opts_;
   state_store state_;

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +12,17 @@
 namespace pl::drivers::linux_exec {
 
 caf::expected<std::string> run(const std::vector<std::string>& argv) {
+  return run_in({}, argv);
+}
+
+caf::expected<std::string> run_in(const std::string& netns_file,
+                                  const std::vector<std::string>& argv) {
+  int ns = -1;
+  if (!netns_file.empty()) {
+    ns = ::open(netns_file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns < 0)
+      return linux_fs::os_error("open " + netns_file, errno);
+  }
   std::vector<char*> args;
   for (const auto& a : argv)
     args.push_back(const_cast<char*>(a.c_str()));
@@ -19,22 +31,32 @@ caf::expected<std::string> run(const std::vector<std::string>& argv) {
   for (const auto& a : argv)
     cmd += (cmd.empty() ? "" : " ") + a;
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0)
-    return linux_fs::os_error("pipe", errno);
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    auto err = errno;
+    if (ns >= 0)
+      ::close(ns);
+    return linux_fs::os_error("pipe", err);
+  }
   auto pid = ::fork();
   if (pid < 0) {
     auto err = errno;
     ::close(fds[0]);
     ::close(fds[1]);
+    if (ns >= 0)
+      ::close(ns);
     return linux_fs::os_error("fork", err);
   }
   if (pid == 0) {
+    if (ns >= 0 && ::setns(ns, CLONE_NEWNET) != 0)
+      ::_exit(126);
     ::dup2(fds[1], 1);
     ::dup2(fds[1], 2);
     ::execvp(args[0], args.data());
     ::_exit(127);
   }
   ::close(fds[1]);
+  if (ns >= 0)
+    ::close(ns);
   std::string out;
   char buf[4096];
   for (;;) {

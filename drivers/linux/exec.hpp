@@ -12,4 +12,9 @@ namespace pl::drivers::linux_exec {
 /// command and its output.
 caf::expected<std::string> run(const std::vector<std::string>& argv);
 
+/// Runs `argv` like `run`, inside the network namespace of `netns_file`
+/// (`/proc/<pid>/ns/net`, `/run/netns/<name>`); an empty path runs it here.
+caf::expected<std::string> run_in(const std::string& netns_file,
+                                  const std::vector<std::string>& argv);
+
 } // namespace pl::drivers::linux_exec

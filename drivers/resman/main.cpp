@@ -33,6 +33,21 @@ int main(int argc, char** argv) {
     opts.net_device = s;
   if (const char* s = std::getenv("PL_NET_NETNS"))
     opts.net_netns = s;
+  if (const char* s = std::getenv("PL_NET_CAP"))
+    opts.net_cap_kbps = std::atoll(s);
+  if (const char* s = std::getenv("PL_NET_EXEMPT")) {
+    std::string list = s;
+    for (std::size_t at = 0; at < list.size();) {
+      auto comma = list.find(',', at);
+      if (comma == std::string::npos)
+        comma = list.size();
+      if (comma > at)
+        opts.net_exempt.push_back(list.substr(at, comma - at));
+      at = comma + 1;
+    }
+  }
+  if (const char* s = std::getenv("PL_NET_SUBNET"))
+    opts.net_subnet = s;
   std::vector<std::string> rest;
   for (std::size_t i = 0; i < args.size(); ++i) {
     auto take = [&](auto& field) {
@@ -56,6 +71,21 @@ int main(int argc, char** argv) {
       std::cout << pl::drivers::resman_usage(*tool);
       return 0;
     }
+  // bwlimit init DEV [CAP]: the device and the node cap in kbps, as in the
+  // original bwlimit.
+  if (tool->enforced_by == pl::mechanism::net && rest.size() >= 2 && rest.size() <= 3 &&
+      rest[0] == "init") {
+    opts.net_device = rest[1];
+    if (rest.size() == 3) {
+      char* end = nullptr;
+      opts.net_cap_kbps = std::strtoll(rest[2].c_str(), &end, 10);
+      if (rest[2].empty() || *end != '\0' || opts.net_cap_kbps <= 0) {
+        std::cerr << tool_name << ": bad cap '" << rest[2] << "' (kbps)\n";
+        return 2;
+      }
+    }
+    rest.resize(1);
+  }
   auto b = pl::drivers::make_backend(opts);
   if (!b) {
     std::cerr << tool_name << ": " << pl::drivers::describe(b.error()) << "\n";

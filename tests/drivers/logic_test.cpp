@@ -8,6 +8,7 @@
 #include "drivers/backend.hpp"
 #include "drivers/fair_victim.hpp"
 #include "drivers/knobs.hpp"
+#include "drivers/linux/htb.hpp"
 #include "drivers/resman.hpp"
 #include "drivers/sim/model.hpp"
 #include "drivers/state_store.hpp"
@@ -186,4 +187,85 @@ TEST_CASE_METHOD(sim_fixture, "resman refuses unknown slices, bad numbers and li
   CHECK(resman("tasklimit", {"getlimit", "v_slice"}, &out) == 0);
   CHECK(out == "20\n");
   CHECK(resman("iolimit", {"getlimit", "v_slice", "-r", "cpu_share"}, &out, &err) == 2);
+}
+
+TEST_CASE("bwlimit's HTB shape: fixed classes, slice classes, clamping") {
+  using namespace pl::drivers::linux_net;
+  auto fixed = tree_classes(100000);
+  REQUIRE(fixed.size() == 7);
+  CHECK(fixed[0] == class_spec{1, 0, 10'000'000'000, 10'000'000'000, 1600, false});
+  CHECK(fixed[1] == class_spec{0x10, 1, 1000, 100'000'000, 1600, false});
+  CHECK(fixed[2] == class_spec{0x20, 1, 1000, 10'000'000'000, 1600, false});
+  CHECK(fixed[3] == class_spec{0x1000, 0x10, 1000, 100'000'000, 8000, true});    // root, 5 shares
+  CHECK(fixed[6] == class_spec{0x2fff, 0x20, 1000, 10'000'000'000, 1600, true}); // default
+  auto [m, e] = slice_classes(7, {{"net_min_rate", 500},
+                                  {"net_max_rate", 8000},
+                                  {"net_share", 3},
+                                  {"net_i2_max_rate", 20000},
+                                  {"net_i2_share", 2}});
+  CHECK(m == class_spec{0x1007, 0x10, 500'000, 8'000'000, 4800, true});
+  CHECK(e == class_spec{0x2007, 0x20, 1000, 20'000'000, 3200, true}); // i2 min defaults to 1
+  // Unlimited (resman off) clamps to bwmax; a ceil below the rate is raised;
+  // rate 0 becomes bwmin.
+  auto [m2, e2] = slice_classes(1, {{"net_min_rate", 0},
+                                    {"net_max_rate", std::int64_t{1} << 60},
+                                    {"net_i2_min_rate", 3000},
+                                    {"net_i2_max_rate", 8}});
+  CHECK(m2.rate_bps == 1000);
+  CHECK(m2.ceil_bps == bwmax_kbps * 1000);
+  CHECK(e2.rate_bps == 3'000'000);
+  CHECK(e2.ceil_bps == 3'000'000);
+  CHECK(m2.quantum == 1600); // net_share defaults to 1
+}
+
+TEST_CASE("tc's HTB class text parses into classes with counters") {
+  using namespace pl::drivers::linux_net;
+  CHECK(parse_rate("10Mbit") == 10'000'000);
+  CHECK(parse_rate("1500Kbit") == 1'500'000);
+  CHECK(parse_rate("96bit") == 96);
+  CHECK(parse_rate("10Gbit") == 10'000'000'000);
+  CHECK_FALSE(parse_rate("fast"));
+  CHECK_FALSE(parse_rate("10Mibit"));
+  auto cs = parse_classes(
+      "class htb 1:1 root rate 10Gbit ceil 10Gbit linklayer ethernet burst 0b/1 mpu 0b "
+      "cburst 0b/1 mpu 0b level 7 \n"
+      " Sent 7 bytes 1 pkt (dropped 0, overlimits 0 requeues 0) \n"
+      "class htb 1:1001 parent 1:10 leaf 1001: prio 0 quantum 4800 rate 1Mbit ceil 10Mbit "
+      "linklayer ethernet burst 1600b/1 mpu 0b cburst 1600b/1 mpu 0b level 0 \n"
+      " Sent 3829000 bytes 2735 pkt (dropped 12, overlimits 0 requeues 0) \n"
+      " backlog 0b 0p requeues 0\n"
+      "class pfifo 1001:1 parent 1001: \n");
+  REQUIRE(cs.size() == 2);
+  CHECK(cs[0].minor == 1);
+  CHECK(cs[0].parent_minor == 0);
+  CHECK(cs[0].bytes == 7);
+  CHECK(cs[1].minor == 0x1001);
+  CHECK(cs[1].parent_minor == 0x10);
+  CHECK(cs[1].leaf_major == 0x1001);
+  CHECK(cs[1].quantum == 4800);
+  CHECK(cs[1].rate_bps == 1'000'000);
+  CHECK(cs[1].ceil_bps == 10'000'000);
+  CHECK(cs[1].bytes == 3829000);
+  CHECK(cs[1].packets == 2735);
+}
+
+TEST_CASE("htb options are validated; a slice's veth and addresses follow its xid") {
+  using namespace pl::drivers::linux_net;
+  CHECK(parse_prefix4("10.88.0.0/24")->str() == "10.88.0.0/24");
+  CHECK(parse_prefix4("10.88.0.7")->len == 32);
+  CHECK_FALSE(parse_prefix4("10.88.0.1/24")); // host bits set
+  CHECK_FALSE(parse_prefix4("10.88.0.0/33"));
+  CHECK_FALSE(parse_prefix4("fd00::/8"));
+  CHECK_FALSE(htb_tree::make({.device = ""}));
+  CHECK_FALSE(htb_tree::make({.device = "eth0", .exempt = {"nope"}}));
+  CHECK_FALSE(htb_tree::make({.device = "eth0", .subnet = "10.1.2.0/24"}));
+  CHECK_FALSE(htb_tree::make({.device = "a-very-long-device-name"}));
+  auto t = htb_tree::make({.device = "eth0", .netns = "node", .subnet = "10.213.0.0/16"});
+  REQUIRE(t);
+  auto v = t->veth(1);
+  CHECK(v.host_ifname == "plv1");
+  CHECK(v.netns == "node");
+  CHECK(v.host_address == "10.213.0.5");
+  CHECK(v.sliver_address == "10.213.0.6");
+  CHECK(t->veth(0xffe).sliver_address == "10.213.63.250");
 }
