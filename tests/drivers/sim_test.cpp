@@ -12,6 +12,7 @@
 #include "actors/runtime_config.hpp"
 #include "drivers/backend.hpp"
 #include "drivers/driver_actors.hpp"
+#include "drivers/memory_policy_actor.hpp"
 #include "drivers/sim/containers.hpp"
 #include "drivers/sim/model.hpp"
 #include "tests/drivers/helpers.hpp"
@@ -158,4 +159,67 @@ TEST_CASE("driver actors translate apply/get/delete and container messages") {
   CHECK_FALSE(b->containers->running("s1"));
   CHECK(vs.call<caf::ok_atom>(ctr, destroy_atom_v, std::string{"s1"}));
   CHECK_FALSE(vs.call<caf::ok_atom>(ctr, start_atom_v, std::string{"s1"}));
+}
+
+TEST_CASE("the memory policy actor runs the fair victim on the actor clock") {
+  using namespace std::chrono_literals;
+  virtual_system vs;
+  sim::model m;
+  m.parent_memory_limit(1000);
+  for (auto s : {"a", "b"})
+    REQUIRE_FALSE(m.apply({s, mechanism::memory, {{"mem_limit", 2000}, {"mem_share", 32}}}));
+  REQUIRE(m.allocate("a", 300));
+  REQUIRE(m.allocate("b", 200));
+  int runs = 0;
+  bool fail_next = false;
+  std::vector<std::string> victims;
+  std::vector<std::string> failures;
+  auto policy = spawn_memory_policy(
+      *vs.sys,
+      [&]() -> caf::expected<std::optional<std::string>> {
+        ++runs;
+        if (fail_next) {
+          fail_next = false;
+          return make_error(errc::mechanism_failure, "memory.usage_in_bytes unreadable");
+        }
+        return m.enforce_fair_victim(90);
+      },
+      10s,
+      {.victim = [&](const std::string& v) { victims.push_back(v); },
+       .failure = [&](const caf::error& e) { failures.push_back(describe(e)); }});
+  vs.spawned.push_back(caf::actor_cast<caf::actor>(policy));
+  vs.sched->run();
+  CHECK(runs == 0); // the first run is one interval after spawn
+  vs.sched->advance_time(9s);
+  vs.sched->run();
+  CHECK(runs == 0);
+  vs.sched->advance_time(1s);
+  vs.sched->run();
+  CHECK(runs == 1);
+  CHECK(victims.empty()); // 500 of 1000 pages: no pressure
+  // Pressure: "a" is furthest over its half of the parent.
+  REQUIRE(m.allocate("a", 450));
+  vs.sched->advance_time(10s);
+  vs.sched->run();
+  CHECK(runs == 2);
+  CHECK(victims == std::vector<std::string>{"a"});
+  CHECK(m.oom_kills("a") == 1);
+  CHECK(m.oom_kills("b") == 0);
+  // A failed run is reported; the timer goes on.
+  fail_next = true;
+  vs.sched->advance_time(10s);
+  vs.sched->run();
+  CHECK(runs == 3);
+  CHECK(failures ==
+        std::vector<std::string>{"mechanism_failure: memory.usage_in_bytes unreadable"});
+  for (int i = 0; i < 3; ++i) {
+    vs.sched->advance_time(10s);
+    vs.sched->run();
+  }
+  CHECK(runs == 6);
+  // A long jump of the clock gives one run, not a burst of missed ones.
+  vs.sched->advance_time(60s);
+  vs.sched->run();
+  CHECK(runs == 7);
+  CHECK(victims.size() == 1);
 }
