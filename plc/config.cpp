@@ -65,6 +65,23 @@ void load_toml(const std::filesystem::path& file, plcd_config& cfg) {
   read(tbl, "db", "pool_size", cfg.db_pool_size, file);
   read(tbl, "db", "acquire_timeout_ms", cfg.db_acquire_timeout, file);
   read(tbl, "db", "statement_timeout_ms", cfg.db_statement_timeout, file);
+  read(tbl, "auth", "throttle", cfg.auth_throttle, file);
+  read(tbl, "auth", "account_failures", cfg.auth_account_failures, file);
+  read(tbl, "auth", "address_failures", cfg.auth_address_failures, file);
+  read(tbl, "auth", "window_s", cfg.auth_window, file);
+  read(tbl, "auth", "max_tracked", cfg.auth_max_tracked, file);
+  read(tbl, "mail", "backend", cfg.mail_backend, file);
+  if (!cfg.mail_backend.empty() && cfg.mail_backend != "spool" && cfg.mail_backend != "smtp")
+    throw std::runtime_error(file.string() + ": mail.backend must be \"spool\" or \"smtp\"");
+  read(tbl, "mail", "spool_dir", cfg.mail_spool_dir, file);
+  read(tbl, "mail", "smtp_host", cfg.smtp_host, file);
+  read(tbl, "mail", "smtp_port", cfg.smtp_port, file);
+  read(tbl, "mail", "smtp_timeout_ms", cfg.smtp_timeout, file);
+  read(tbl, "mail", "from", cfg.mail_from, file);
+  read(tbl, "mail", "plc_name", cfg.plc_name, file);
+  read(tbl, "mail", "support_address", cfg.mail_support_address, file);
+  read(tbl, "mail", "www_host", cfg.www_host, file);
+  read(tbl, "mail", "www_port", cfg.www_port, file);
   read(tbl, "dev", "data_dir", cfg.data_dir, file);
   read(tbl, "dev", "admin_email", cfg.admin_email, file);
 }

@@ -28,6 +28,27 @@ struct plcd_config {
   std::chrono::milliseconds db_acquire_timeout{10000};
   std::chrono::milliseconds db_statement_timeout{30000}; ///< Longest statement; 0 for none.
 
+  // [auth]: failed password logins, per account and per source address
+  bool auth_throttle = true;
+  std::size_t auth_account_failures =
+      5; ///< Failures of one account within the window that block it.
+  std::size_t auth_address_failures =
+      20; ///< Failures from one address within the window that block it.
+  std::chrono::seconds auth_window{300}; ///< How long a failure counts.
+  std::size_t auth_max_tracked = 65536;  ///< Most accounts plus addresses remembered.
+
+  // [mail]
+  std::string mail_backend;             ///< "spool" or "smtp"; empty: spool with --dev, else smtp.
+  std::filesystem::path mail_spool_dir; ///< Spool backend; --dev default <data_dir>/mail.
+  std::string smtp_host = "localhost";
+  std::uint16_t smtp_port = 25;
+  std::chrono::milliseconds smtp_timeout{10000}; ///< Bound on each SMTP step.
+  std::string mail_from;                         ///< Sender address; empty: support_address.
+  std::string plc_name = "PlanetLab";            ///< PLC_NAME in templates.
+  std::string mail_support_address = "support@localhost"; ///< PLC_MAIL_SUPPORT_ADDRESS.
+  std::string www_host = "localhost";                     ///< PLC_WWW_HOST.
+  std::uint16_t www_port = 443;                           ///< PLC_WWW_SSL_PORT.
+
   // dev mode (embedded default)
   bool dev = false;
   std::filesystem::path data_dir; ///< Cluster, certificate and state of dev mode.

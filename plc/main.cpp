@@ -1,7 +1,12 @@
 // plcd: the PlanetLab Central daemon (PLCAPI over HTTPS on PostgreSQL).
 #include "actors/clock.hpp"
 #include "plc/api/dispatcher.hpp"
+#include "plc/api/events.hpp"
+#include "plc/api/mailer.hpp"
+#include "plc/api/messages.hpp"
 #include "plc/api/password.hpp"
+#include "plc/api/sessions.hpp"
+#include "plc/api/throttle.hpp"
 #include "plc/config.hpp"
 #include "plc/dev_setup.hpp"
 #include "plc/http/metrics.hpp"
@@ -85,7 +90,8 @@ int run(plc::plcd_config cfg) {
   if (cfg.tls && (cfg.cert_file.empty() || cfg.key_file.empty()))
     throw std::runtime_error("HTTPS needs --cert and --key (or [http] cert/key), or --plain-http");
 
-  // xmlrpc-c refuses XML beyond its own limit; keep it in step with the HTTP one.
+  // xmlrpc-c refuses XML beyond its own limit; keep it in step with the HTTP
+  // one.
   plc::api::dispatcher::set_xml_size_limit(cfg.max_body_bytes);
 
   plc::store::connection_pool pool{cfg.db_conninfo, cfg.db_pool_size, cfg.db_acquire_timeout,
@@ -104,13 +110,37 @@ int run(plc::plcd_config cfg) {
     }
   }
 
+  plc::api::login_throttle throttle{{cfg.auth_throttle, cfg.auth_account_failures,
+                                     cfg.auth_address_failures, cfg.auth_window,
+                                     cfg.auth_max_tracked},
+                                    clock};
+  std::string mail_backend =
+      cfg.mail_backend.empty() ? (cfg.dev ? "spool" : "smtp") : cfg.mail_backend;
+  if (mail_backend == "spool" && cfg.mail_spool_dir.empty()) {
+    if (!cfg.dev)
+      throw std::runtime_error("[mail] backend \"spool\" needs spool_dir");
+    cfg.mail_spool_dir = cfg.data_dir / "mail";
+  }
+  auto mailer = plc::api::make_mailer(
+      mail_backend,
+      {cfg.plc_name, cfg.mail_support_address, cfg.www_host, cfg.www_port, cfg.mail_from},
+      cfg.mail_spool_dir, {cfg.smtp_host, cfg.smtp_port, "localhost", cfg.smtp_timeout}, clock);
+  if (mail_backend == "spool")
+    std::cout << "plcd: mail spooled to " << cfg.mail_spool_dir.string() << std::endl;
+  else
+    spdlog::info("plc.mail event=smtp host={} port={}", cfg.smtp_host, cfg.smtp_port);
+
   plc::http::metrics_registry metrics;
   register_pool_metrics(metrics, pool);
-  plc::api::dispatcher api{{&pool, &clock},
+  plc::api::dispatcher api{{&pool, &clock, &throttle, mailer.get()},
                            [&metrics](const std::string& method, int fault, double seconds) {
                              metrics.observe_call(method, fault, seconds);
                            }};
   plc::api::add_auth_methods(api);
+  plc::api::add_session_methods(api);
+  plc::api::add_event_methods(api);
+  plc::api::add_message_methods(api);
+  plc::api::add_mail_methods(api);
 
   plc::http::server_config http_cfg;
   http_cfg.address = cfg.address;
@@ -144,8 +174,10 @@ int run(plc::plcd_config cfg) {
 } // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"plcd: PlanetLab Central, the PLCAPI server (XML-RPC over HTTPS on PostgreSQL).\n"
-               "Quick start: plcd --dev (a private database, a self-signed certificate and an\n"
+  CLI::App app{"plcd: PlanetLab Central, the PLCAPI server (XML-RPC over HTTPS "
+               "on PostgreSQL).\n"
+               "Quick start: plcd --dev (a private database, a self-signed "
+               "certificate and an\n"
                "admin account, all under --data-dir)."};
   plc::plcd_config cfg;
   std::string config_file;
@@ -155,7 +187,8 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", config_file, "TOML configuration file ([http], [db], [dev])")
       ->check(CLI::ExistingFile);
   app.add_flag("--dev", cfg.dev,
-               "Embedded default: private PostgreSQL, self-signed certificate, admin account");
+               "Embedded default: private PostgreSQL, self-signed certificate, "
+               "admin account");
   app.add_option("--data-dir", cfg.data_dir,
                  "Where --dev keeps its database and certificate (default: " +
                      plc::default_dev_data_dir().string() + ")");

@@ -42,7 +42,7 @@ struct services {
   /// Failed-login limits for password auth; nullptr means none.
   login_throttle* throttle = nullptr;
   /// Where VerifyPerson, ResetPassword and NotifyPersons send mail; nullptr
-  /// makes those methods fail with fault 111.
+  /// means mail is off (logged, not sent), like PLC_MAIL_ENABLED=false.
   mailer* mail = nullptr;
 };
 
