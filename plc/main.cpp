@@ -90,8 +90,7 @@ int run(plc::plcd_config cfg) {
   if (cfg.tls && (cfg.cert_file.empty() || cfg.key_file.empty()))
     throw std::runtime_error("HTTPS needs --cert and --key (or [http] cert/key), or --plain-http");
 
-  // xmlrpc-c refuses XML beyond its own limit; keep it in step with the HTTP
-  // one.
+  // xmlrpc-c refuses XML beyond its own limit; keep it in step with the HTTP one.
   plc::api::dispatcher::set_xml_size_limit(cfg.max_body_bytes);
 
   plc::store::connection_pool pool{cfg.db_conninfo, cfg.db_pool_size, cfg.db_acquire_timeout,
@@ -174,10 +173,8 @@ int run(plc::plcd_config cfg) {
 } // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"plcd: PlanetLab Central, the PLCAPI server (XML-RPC over HTTPS "
-               "on PostgreSQL).\n"
-               "Quick start: plcd --dev (a private database, a self-signed "
-               "certificate and an\n"
+  CLI::App app{"plcd: PlanetLab Central, the PLCAPI server (XML-RPC over HTTPS on PostgreSQL).\n"
+               "Quick start: plcd --dev (a private database, a self-signed certificate and an\n"
                "admin account, all under --data-dir)."};
   plc::plcd_config cfg;
   std::string config_file;
@@ -187,8 +184,7 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", config_file, "TOML configuration file ([http], [db], [dev])")
       ->check(CLI::ExistingFile);
   app.add_flag("--dev", cfg.dev,
-               "Embedded default: private PostgreSQL, self-signed certificate, "
-               "admin account");
+               "Embedded default: private PostgreSQL, self-signed certificate, admin account");
   app.add_option("--data-dir", cfg.data_dir,
                  "Where --dev keeps its database and certificate (default: " +
                      plc::default_dev_data_dir().string() + ")");
