@@ -1,6 +1,9 @@
 // plcd: the PlanetLab Central daemon (PLCAPI over HTTPS on PostgreSQL).
 #include "actors/clock.hpp"
 #include "plc/api/dispatcher.hpp"
+#include "plc/api/organizations.hpp"
+#include "plc/api/persons.hpp"
+#include "plc/api/sites.hpp"
 #include "plc/api/events.hpp"
 #include "plc/api/mailer.hpp"
 #include "plc/api/messages.hpp"
@@ -136,6 +139,9 @@ int run(plc::plcd_config cfg) {
                              metrics.observe_call(method, fault, seconds);
                            }};
   plc::api::add_auth_methods(api);
+  plc::api::add_site_methods(api);
+  plc::api::add_person_methods(api);
+  plc::api::add_organization_methods(api);
   plc::api::add_session_methods(api);
   plc::api::add_event_methods(api);
   plc::api::add_message_methods(api);
