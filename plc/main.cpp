@@ -1,14 +1,14 @@
 // plcd: the PlanetLab Central daemon (PLCAPI over HTTPS on PostgreSQL).
 #include "actors/clock.hpp"
 #include "plc/api/dispatcher.hpp"
-#include "plc/api/organizations.hpp"
-#include "plc/api/persons.hpp"
-#include "plc/api/sites.hpp"
 #include "plc/api/events.hpp"
 #include "plc/api/mailer.hpp"
 #include "plc/api/messages.hpp"
+#include "plc/api/organizations.hpp"
 #include "plc/api/password.hpp"
+#include "plc/api/persons.hpp"
 #include "plc/api/sessions.hpp"
+#include "plc/api/sites.hpp"
 #include "plc/api/throttle.hpp"
 #include "plc/config.hpp"
 #include "plc/dev_setup.hpp"
@@ -139,13 +139,13 @@ int run(plc::plcd_config cfg) {
                              metrics.observe_call(method, fault, seconds);
                            }};
   plc::api::add_auth_methods(api);
-  plc::api::add_site_methods(api);
-  plc::api::add_person_methods(api);
-  plc::api::add_organization_methods(api);
   plc::api::add_session_methods(api);
   plc::api::add_event_methods(api);
   plc::api::add_message_methods(api);
   plc::api::add_mail_methods(api);
+  plc::api::add_site_methods(api);
+  plc::api::add_person_methods(api);
+  plc::api::add_organization_methods(api);
 
   plc::http::server_config http_cfg;
   http_cfg.address = cfg.address;
