@@ -1,6 +1,7 @@
 // pl::xmlrpc_client against the real PLC HTTP server (plain and TLS) and, for the retry rule,
 // against a scripted HTTP peer.
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -265,9 +266,13 @@ public:
       : acceptor_{ioc_, {net::ip::make_address("127.0.0.1"), 0}}
       , thread_{[this, answers] { serve(answers); }} {}
 
+  /// Wakes a thread still waiting in accept (a test that failed early) with a connection of
+  /// its own, then joins it.
   ~scripted_peer() {
+    stopping_ = true;
     boost::system::error_code ec;
-    acceptor_.close(ec);
+    net::ip::tcp::socket poke{ioc_};
+    poke.connect(acceptor_.local_endpoint(), ec);
     thread_.join();
   }
 
@@ -285,7 +290,7 @@ private:
       boost::system::error_code ec;
       net::ip::tcp::socket socket{ioc_};
       acceptor_.accept(socket, ec);
-      if (ec)
+      if (ec || stopping_)
         return;
       beast::flat_buffer buffer;
       for (int i = 0;; ++i) {
@@ -314,6 +319,7 @@ private:
 
   net::io_context ioc_;
   net::ip::tcp::acceptor acceptor_;
+  std::atomic<bool> stopping_{false};
   std::mutex mutex_;
   std::size_t requests_ = 0;
   std::thread thread_;
