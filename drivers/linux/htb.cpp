@@ -315,8 +315,8 @@ veth_config htb_tree::veth(std::uint32_t xid) const {
   return v;
 }
 
-caf::error htb_tree::set_slice(std::uint32_t xid,
-                               const std::map<std::string, std::int64_t>& values) {
+caf::error htb_tree::set_slice(std::uint32_t xid, const std::map<std::string, std::int64_t>& values,
+                               bool rebuild_filters) {
   if (xid == root_xid || xid > max_slice_xid)
     return make_error(errc::invalid_argument, "slice xid " + std::to_string(xid) + " out of range");
   auto [main, exempt] = slice_classes(xid, values);
@@ -324,7 +324,20 @@ caf::error htb_tree::set_slice(std::uint32_t xid,
     return err;
   if (auto err = add_class(exempt, true))
     return err;
-  // Filters are rebuilt whole: delete this slice's u32 instances, add again.
+  // Filters depend on the xid and the exempt set only: kept when complete
+  // (a node manager re-applying every sync must not churn them), else
+  // rebuilt whole.
+  if (!rebuild_filters) {
+    auto counts = filter_counts();
+    if (!counts)
+      return counts.error();
+    auto count = [&](bool e) {
+      auto i = counts->find(filter_prio(xid, e));
+      return i == counts->end() ? std::size_t{0} : i->second;
+    };
+    if (count(false) == 1 && count(true) == exempt_.size())
+      return {};
+  }
   if (auto err = remove_filters(xid))
     return err;
   auto src = veth(xid).sliver_address + "/32";
@@ -344,24 +357,29 @@ caf::error htb_tree::set_slice(std::uint32_t xid,
   return {};
 }
 
-caf::expected<std::set<std::uint32_t>> htb_tree::filter_prios() const {
+caf::expected<std::map<std::uint32_t, std::size_t>> htb_tree::filter_counts() const {
   auto text = tc({"-j", "filter", "show", "dev", opts_.device, "parent", "1:"});
   if (!text)
     return text.error();
-  std::set<std::uint32_t> out;
+  std::map<std::uint32_t, std::size_t> out;
   if (text->find_first_not_of(" \n") == std::string::npos)
     return out;
   auto doc = nlohmann::json::parse(*text, nullptr, false);
   if (!doc.is_array())
     return make_error(errc::mechanism_failure, "tc -j filter show: not JSON: " + *text);
-  for (const auto& f : doc)
-    if (f.contains("pref"))
-      out.insert(f["pref"].get<std::uint32_t>());
+  for (const auto& f : doc) {
+    if (!f.contains("pref"))
+      continue;
+    auto& n = out[f["pref"].get<std::uint32_t>()];
+    // A u32 instance lists itself and its hash table without a flowid.
+    if (f.contains("options") && f["options"].contains("flowid"))
+      ++n;
+  }
   return out;
 }
 
 caf::error htb_tree::remove_filters(std::uint32_t xid) {
-  auto prios = filter_prios();
+  auto prios = filter_counts();
   if (!prios)
     return prios.error();
   for (bool exempt : {true, false}) {

@@ -149,8 +149,10 @@ public:
   caf::error remove();
 
   /// Creates or changes slice `xid`'s two classes, their pfifo leaves and
-  /// its filters (on the sliver address of `veth(xid)`).
-  caf::error set_slice(std::uint32_t xid, const std::map<std::string, std::int64_t>& values);
+  /// its filters (on the sliver address of `veth(xid)`). Complete filters
+  /// are kept unless `rebuild_filters` (the exempt set or subnet changed).
+  caf::error set_slice(std::uint32_t xid, const std::map<std::string, std::int64_t>& values,
+                       bool rebuild_filters = false);
 
   /// Removes slice `xid`'s filters, classes and leaves (missing ones are
   /// fine).
@@ -168,7 +170,7 @@ public:
 private:
   htb_tree() = default;
   caf::error add_class(const class_spec& c, bool replace);
-  caf::expected<std::set<std::uint32_t>> filter_prios() const;
+  caf::expected<std::map<std::uint32_t, std::size_t>> filter_counts() const;
   caf::error remove_filters(std::uint32_t xid);
 
   htb_options opts_;

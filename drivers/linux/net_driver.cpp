@@ -75,8 +75,22 @@ std::optional<htb_options> net_driver::recorded(const fs::path& state_dir) {
 caf::error net_driver::init() {
   if (ready_)
     return {};
+  auto before = recorded(dir_);
   if (auto err = tree_.build())
     return err;
+  // Adopted slices keep their classes; their filters follow a changed exempt
+  // set or address plan.
+  const auto& now = tree_.options();
+  if (before && (before->exempt != now.exempt || before->subnet != now.subnet))
+    for (const auto& s : slivers()) {
+      auto rec = state_.get(s);
+      if (!rec || !rec->count("xid"))
+        continue;
+      auto id = static_cast<std::uint32_t>(rec->at("xid"));
+      rec->erase("xid");
+      if (auto err = tree_.set_slice(id, *rec, true))
+        return err;
+    }
   if (auto err = record_tree())
     return err;
   ready_ = true;

@@ -52,8 +52,8 @@ bool join_netns(const std::string& file) {
 /// The sink: a UDP socket on port 0 in `netns_file`; reports the port, then
 /// counts bytes until 500 ms pass without a datagram and reports bytes and
 /// the microseconds between the first and the last datagram.
-test::child sink(const std::string& netns_file) {
-  return test::child{[netns_file](test::child& self) {
+test::child sink(const std::string& netns_file, int first_timeout_ms = 10000) {
+  return test::child{[netns_file, first_timeout_ms](test::child& self) {
     if (!join_netns(netns_file))
       return 1;
     int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -70,7 +70,7 @@ test::child sink(const std::string& netns_file) {
     clk::time_point first, last;
     std::array<char, 2048> buf;
     // The first datagram may take a while (the sender starts later).
-    int timeout_ms = 10000;
+    int timeout_ms = first_timeout_ms;
     for (;;) {
       pollfd p{s, POLLIN, 0};
       if (::poll(&p, 1, timeout_ms) <= 0)
@@ -91,9 +91,11 @@ test::child sink(const std::string& netns_file) {
 }
 
 /// Sends 1400-byte UDP datagrams to `dst:port` from `netns_file` for
-/// `duration` (or `count` datagrams, when non-zero); reports bytes sent.
+/// `duration` (or `count` datagrams, when non-zero), from source address
+/// `src` when set; reports bytes sent.
 test::child sender(const std::string& netns_file, const std::string& dst, long port,
-                   std::chrono::milliseconds duration, long count = 0) {
+                   std::chrono::milliseconds duration, long count = 0,
+                   const std::string& src = {}) {
   return test::child{[=](test::child& self) {
     if (!join_netns(netns_file))
       return 1;
@@ -101,6 +103,13 @@ test::child sender(const std::string& netns_file, const std::string& dst, long p
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<std::uint16_t>(port));
+    if (!src.empty()) {
+      sockaddr_in b{};
+      b.sin_family = AF_INET;
+      if (::inet_pton(AF_INET, src.c_str(), &b.sin_addr) != 1 ||
+          ::bind(s, reinterpret_cast<sockaddr*>(&b), sizeof(b)) != 0)
+        return 3;
+    }
     if (s < 0 || ::inet_pton(AF_INET, dst.c_str(), &a.sin_addr) != 1 ||
         ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0)
       return 2;
@@ -345,6 +354,30 @@ TEST_CASE_METHOD(net_fixture,
     CHECK(again->containers->running("bw3"));
   }
   CHECK(snapshot() == snap);
+  // The node manager re-applying the same values changes nothing.
+  REQUIRE_FALSE(
+      b->find(mechanism::net)
+          ->apply({"bw3", mechanism::net, {{"net_min_rate", 500}, {"net_max_rate", 7000}}}));
+  CHECK(snapshot() == snap);
+  {
+    // A restart with a second exempt prefix rebuilds the slices' filters.
+    auto more = opts;
+    more.net_exempt.push_back("10.99.0.0/16");
+    auto again = make_backend(more);
+    REQUIRE(again);
+    REQUIRE_FALSE(again->find(mechanism::net)->init());
+    auto filters = must({"tc", "-n", node, "filter", "show", "dev", "uplink"});
+    INFO(filters);
+    CHECK(filters.find("match 0a630000/ffff0000 at 16") != std::string::npos);
+    auto back = make_backend(opts);
+    REQUIRE(back);
+    REQUIRE_FALSE(back->find(mechanism::net)->init());
+    CHECK(must({"tc", "-n", node, "filter", "show", "dev", "uplink"}).find("0a630000") ==
+          std::string::npos);
+  }
+  // Qdiscs and classes stayed as they were (the rebuilt filters have new
+  // u32 table ids).
+  CHECK(snapshot().substr(0, snap.find('[')) == snap.substr(0, snap.find('[')));
 
   // Removing one sliver removes its classes, leaves and filters only.
   REQUIRE_FALSE(b->containers->destroy("bw4"));
@@ -410,4 +443,65 @@ TEST_CASE_METHOD(net_fixture, "bwlimit init/setlimit/getlimit/off/on/default on 
   CHECK(sh("bwlimit setlimit bw5 fast", out) == 1);
   CHECK(sh("bwlimit getlimit nosuch", out) == 1);
   CHECK(cls(minor).ceil_bps == 8'000'000);
+}
+
+TEST_CASE_METHOD(net_fixture,
+                 "a sliver started without net values gets the defaults; it cannot send "
+                 "with another sliver's address",
+                 "[linux]") {
+  if (!ok)
+    return;
+  make_sliver("bw6", {{"net_max_rate", 10000}});
+  sliver_spec spec;
+  spec.name = "bw7";
+  spec.vref = "ref";
+  REQUIRE_FALSE(b->containers->create(spec));
+  REQUIRE_FALSE(b->containers->start("bw7"));
+  auto xid7 = net().xid("bw7");
+  REQUIRE(xid7);
+  auto got = b->find(mechanism::net)->read("bw7");
+  REQUIRE(got);
+  CHECK(value_or_default(*got, "net_max_rate") == 1000000); // the table defaults
+  CHECK(value_or_default(*got, "net_min_rate") == 1);
+  CHECK(cls(linux_net::main_minor | *xid7).ceil_bps == 1'000'000'000); // net_max_rate 1000000
+  auto v6 = net().veth("bw6"), v7 = net().veth("bw7");
+  REQUIRE(v6);
+  REQUIRE(v7);
+  CHECK(ct().veth("bw7")->host_ifname == v7->host_ifname);
+  // bw7 claims bw6's address: strict rp_filter on bw7's veth drops it.
+  must({"ip", "addr", "add", v6->sliver_address + "/32", "dev", "eth0"}, sliver_netns("bw7"));
+  auto before6 = cls(linux_net::main_minor | *net().xid("bw6")).bytes;
+  {
+    auto rx = sink("/run/netns/" + sink_ns, 1500);
+    long port = 0;
+    REQUIRE(rx.receive(port));
+    auto tx = sender(sliver_netns("bw7"), "10.77.0.2", port, std::chrono::milliseconds{0}, 100,
+                     v6->sliver_address);
+    long sent = 0, bytes = 0, usec = 0;
+    REQUIRE(tx.receive(sent));
+    REQUIRE(rx.receive(bytes));
+    REQUIRE(rx.receive(usec));
+    CHECK(sent > 0);
+    CHECK(bytes == 0);
+  }
+  CHECK(cls(linux_net::main_minor | *net().xid("bw6")).bytes == before6);
+  // With its own address the same datagrams arrive.
+  {
+    auto rx = sink("/run/netns/" + sink_ns);
+    long port = 0;
+    REQUIRE(rx.receive(port));
+    auto tx = sender(sliver_netns("bw7"), "10.77.0.2", port, std::chrono::milliseconds{0}, 100,
+                     v7->sliver_address);
+    long sent = 0, bytes = 0, usec = 0;
+    REQUIRE(tx.receive(sent));
+    REQUIRE(rx.receive(bytes));
+    REQUIRE(rx.receive(usec));
+    CHECK(bytes >= sent / 2); // the first may wait for ARP, and a few may be dropped
+  }
+  // stop deletes the veth pair; start makes it again with the same address.
+  REQUIRE_FALSE(b->containers->stop("bw7"));
+  CHECK_FALSE(linux_exec::run({"ip", "-n", node, "link", "show", "dev", v7->host_ifname}));
+  REQUIRE_FALSE(b->containers->start("bw7"));
+  CHECK(must({"ip", "addr", "show", "dev", "eth0"}, sliver_netns("bw7")).find(v7->sliver_address) !=
+        std::string::npos);
 }
