@@ -269,3 +269,31 @@ TEST_CASE("htb options are validated; a slice's veth and addresses follow its xi
   CHECK(v.sliver_address == "10.213.0.6");
   CHECK(t->veth(0xffe).sliver_address == "10.213.63.250");
 }
+
+TEST_CASE_METHOD(sim_fixture, "bwlimit on the sim backend keeps the state the linux one does") {
+  // The same sequence as drivers.net_linux's bwlimit case, same outputs.
+  std::string out;
+  REQUIRE(resman("bwlimit", {"init"}, &out) == 0);
+  REQUIRE_FALSE(b.find(mechanism::net)->apply({"bw5", mechanism::net, {{"net_max_rate", 8000}}}));
+  CHECK(resman("bwlimit", {"getlimit", "bw5"}, &out) == 0);
+  CHECK(out == "8000\n");
+  CHECK(resman("bwlimit", {"setlimit", "bw5", "2000"}) == 0);
+  CHECK(resman("bwlimit", {"getlimit", "bw5"}, &out) == 0);
+  CHECK(out == "2000\n");
+  CHECK(resman("bwlimit", {"-r", "net_min_rate", "setlimit", "bw5", "700"}) == 0);
+  CHECK(resman("bwlimit", {"-r", "net_min_rate", "getlimit", "bw5"}, &out) == 0);
+  CHECK(out == "700\n");
+  CHECK(resman("bwlimit", {"off", "bw5"}) == 0);
+  CHECK(resman("bwlimit", {"getlimit", "bw5"}, &out) == 0);
+  CHECK(out == std::to_string(unenforced_value(*find_resource("net_max_rate"))) + "\n");
+  CHECK(resman("bwlimit", {"on", "bw5"}) == 0);
+  CHECK(resman("bwlimit", {"default", "bw5"}) == 0);
+  CHECK(resman("bwlimit", {"getlimit", "bw5"}, &out) == 0);
+  CHECK(out == "8000\n");
+  CHECK(resman("bwlimit", {"setlimit", "bw5", "fast"}) == 1);
+  CHECK(resman("bwlimit", {"getlimit", "nosuch"}) == 1);
+  auto got = b.find(mechanism::net)->read("bw5");
+  REQUIRE(got);
+  CHECK(value_or_default(*got, "net_max_rate") == 8000);
+  CHECK(value_or_default(*got, "net_min_rate") == 1);
+}

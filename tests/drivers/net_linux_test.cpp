@@ -435,7 +435,10 @@ TEST_CASE_METHOD(net_fixture, "bwlimit init/setlimit/getlimit/off/on/default on 
   CHECK(cls(minor).ceil_bps == 2'000'000);
   CHECK(sh("bwlimit -r net_min_rate setlimit bw5 700", out) == 0);
   CHECK(cls(minor).rate_bps == 700'000);
-  CHECK(sh("bwlimit off bw5", out) == 0);
+  CHECK(sh("bwlimit -r net_min_rate getlimit bw5", out) == 0);
+  CHECK(out == "700\n");
+  CHECK(sh("bwlimit off bw5 && bwlimit getlimit bw5", out) == 0);
+  CHECK(out == std::to_string(unenforced_value(*find_resource("net_max_rate"))) + "\n");
   CHECK(cls(minor).ceil_bps == linux_net::bwmax_kbps * 1000);
   CHECK(sh("bwlimit on bw5 && bwlimit default bw5 && bwlimit getlimit bw5", out) == 0);
   CHECK(out == "8000\n");
