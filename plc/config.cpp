@@ -70,9 +70,11 @@ void load_toml(const std::filesystem::path& file, plcd_config& cfg) {
   read(tbl, "auth", "address_failures", cfg.auth_address_failures, file);
   read(tbl, "auth", "window_s", cfg.auth_window, file);
   read(tbl, "auth", "max_tracked", cfg.auth_max_tracked, file);
-  read(tbl, "mail", "backend", cfg.mail_backend, file);
-  if (!cfg.mail_backend.empty() && cfg.mail_backend != "spool" && cfg.mail_backend != "smtp")
+  std::string backend = cfg.mail_backend;
+  read(tbl, "mail", "backend", backend, file);
+  if (!backend.empty() && backend != "spool" && backend != "smtp")
     throw std::runtime_error(file.string() + ": mail.backend must be \"spool\" or \"smtp\"");
+  cfg.mail_backend = backend;
   read(tbl, "mail", "spool_dir", cfg.mail_spool_dir, file);
   read(tbl, "mail", "smtp_host", cfg.smtp_host, file);
   read(tbl, "mail", "smtp_port", cfg.smtp_port, file);
