@@ -90,8 +90,9 @@ xv add_organization(call_context& ctx, const args_t& args) {
   values.set("date_created", now, "to_timestamp");
   values.set("last_updated", now, "to_timestamp");
   auto conn = ctx.svc.db->acquire();
-  return xmlrpc_c::value_int(
-      name_unique([&] { return insert_row(*conn, organization_class(), values); }));
+  int id = name_unique([&] { return insert_row(*conn, organization_class(), values); });
+  ctx.touched("Organization", id);
+  return xmlrpc_c::value_int(id);
 }
 
 xv get_organizations(call_context& ctx, const args_t& args) {
@@ -109,6 +110,7 @@ xv update_organization(call_context& ctx, const args_t& args) {
     throw fault(fault_code::permission_denied, "Not allowed to update specified organization");
   values.set("last_updated", now_text(ctx), "to_timestamp");
   name_unique([&] { return update_row(*conn, organization_class(), id, values); });
+  ctx.touched("Organization", id);
   return xmlrpc_c::value_int(1);
 }
 
@@ -117,6 +119,7 @@ xv delete_organization(call_context& ctx, const args_t& args) {
   int id = resolve_id(*conn, organization_class(), args[0]);
   // Memberships go with it (ON DELETE CASCADE); sites and persons stay.
   conn->exec("DELETE FROM organizations WHERE organization_id = $1", {std::to_string(id)});
+  ctx.touched("Organization", id);
   return xmlrpc_c::value_int(1);
 }
 
@@ -131,6 +134,8 @@ xv change_site(call_context& ctx, const args_t& args, bool add) {
   else
     conn->exec("DELETE FROM organization_site WHERE organization_id = $1 AND site_id = $2",
                {std::to_string(org), std::to_string(site)});
+  ctx.touched("Organization", org);
+  ctx.touched("Site", site);
   return xmlrpc_c::value_int(1);
 }
 
@@ -145,6 +150,8 @@ xv change_person(call_context& ctx, const args_t& args, bool add) {
   else
     conn->exec("DELETE FROM organization_person WHERE organization_id = $1 AND person_id = $2",
                {std::to_string(org), std::to_string(person)});
+  ctx.touched("Organization", org);
+  ctx.touched("Person", person);
   return xmlrpc_c::value_int(1);
 }
 

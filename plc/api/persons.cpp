@@ -183,6 +183,7 @@ xv add_person(call_context& ctx, const args_t& args) {
   values.set("date_created", now, "to_timestamp");
   values.set("last_updated", now, "to_timestamp");
   int id = email_unique([&] { return insert_row(*conn, person_class(), values); });
+  ctx.touched("Person", id);
   return xmlrpc_c::value_int(id);
 }
 
@@ -221,6 +222,7 @@ xv update_person(call_context& ctx, const args_t& args) {
   values.set("last_updated", now_text(ctx), "to_timestamp");
   if (!email_unique([&] { return update_row(*conn, person_class(), id, values); }))
     throw fault(fault_code::invalid_argument, "No such account");
+  ctx.touched("Person", id);
   return xmlrpc_c::value_int(1);
 }
 
@@ -231,6 +233,7 @@ xv delete_person_method(call_context& ctx, const args_t& args) {
     throw fault(fault_code::permission_denied, "Not allowed to delete specified account");
   std::string now = now_text(ctx);
   store::in_transaction(*conn, [&](store::connection& c) { delete_person(c, id, now); });
+  ctx.touched("Person", id);
   return xmlrpc_c::value_int(1);
 }
 
@@ -245,6 +248,8 @@ xv add_person_to_site(call_context& ctx, const args_t& args) {
              " NOT EXISTS (SELECT 1 FROM person_site WHERE person_id = $1))"
              " ON CONFLICT DO NOTHING",
              {std::to_string(person), std::to_string(site)});
+  ctx.touched("Site", site);
+  ctx.touched("Person", person);
   return xmlrpc_c::value_int(1);
 }
 
@@ -261,6 +266,8 @@ xv delete_person_from_site(call_context& ctx, const args_t& args) {
              " (SELECT min(site_id) FROM person_site WHERE person_id = $1)",
              {std::to_string(person)});
   });
+  ctx.touched("Site", site);
+  ctx.touched("Person", person);
   return xmlrpc_c::value_int(1);
 }
 
@@ -278,6 +285,7 @@ xv set_person_primary_site(call_context& ctx, const args_t& args) {
     c.exec("UPDATE person_site SET is_primary = (site_id = $2) WHERE person_id = $1",
            {std::to_string(person), std::to_string(site)});
   });
+  ctx.touched("Person", person);
   return xmlrpc_c::value_int(1);
 }
 
@@ -304,6 +312,7 @@ xv add_role(call_context& ctx, const args_t& args) {
       throw fault(fault_code::invalid_argument, "Role id or name already in use");
     throw;
   }
+  ctx.touched("Role", id);
   return xmlrpc_c::value_int(1);
 }
 
@@ -314,6 +323,7 @@ xv delete_role(call_context& ctx, const args_t& args) {
     c.exec("DELETE FROM person_role WHERE role_id = $1", {std::to_string(id)});
     c.exec("DELETE FROM roles WHERE role_id = $1", {std::to_string(id)});
   });
+  ctx.touched("Role", id);
   return xmlrpc_c::value_int(1);
 }
 
@@ -338,6 +348,8 @@ xv change_role(call_context& ctx, const args_t& args, bool grant) {
   else
     conn->exec("DELETE FROM person_role WHERE person_id = $1 AND role_id = $2",
                {std::to_string(person), std::to_string(role)});
+  ctx.touched("Person", person);
+  ctx.touched("Role", role);
   return xmlrpc_c::value_int(1);
 }
 

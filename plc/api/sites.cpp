@@ -208,6 +208,7 @@ xv add_site(call_context& ctx, const args_t& args) {
   values.set("date_created", now, "to_timestamp");
   values.set("last_updated", now, "to_timestamp");
   int id = unique_or_102("login_base", [&] { return insert_row(*conn, site_class(), values); });
+  ctx.touched("Site", id);
   return xmlrpc_c::value_int(id);
 }
 
@@ -239,6 +240,7 @@ xv update_site(call_context& ctx, const args_t& args) {
   validate_site(*conn, values, id, coordinate(0), coordinate(1));
   values.set("last_updated", now_text(ctx), "to_timestamp");
   unique_or_102("login_base", [&] { return update_row(*conn, site_class(), id, values); });
+  ctx.touched("Site", id);
   return xmlrpc_c::value_int(1);
 }
 
@@ -248,6 +250,7 @@ xv delete_site_method(call_context& ctx, const args_t& args) {
   store::in_transaction(*conn, [&](store::connection& c) {
     int id = resolve_id(c, site_class(), args[0]);
     delete_site(c, id, now);
+    ctx.touched("Site", id);
   });
   return xmlrpc_c::value_int(1);
 }
@@ -267,6 +270,8 @@ xv add_site_address(call_context& ctx, const args_t& args) {
            {std::to_string(site_id), std::to_string(address_id)});
     return address_id;
   });
+  ctx.touched("Site", site_id);
+  ctx.touched("Address", id);
   return xmlrpc_c::value_int(id);
 }
 
@@ -281,6 +286,7 @@ xv update_address(call_context& ctx, const args_t& args) {
   auto conn = ctx.svc.db->acquire();
   int id = own_address(*conn, ctx.who, args[0]);
   update_row(*conn, address_class(), id, values);
+  ctx.touched("Address", id);
   return xmlrpc_c::value_int(1);
 }
 
@@ -288,6 +294,7 @@ xv delete_address(call_context& ctx, const args_t& args) {
   auto conn = ctx.svc.db->acquire();
   int id = own_address(*conn, ctx.who, args[0]);
   conn->exec("DELETE FROM addresses WHERE address_id = $1", {std::to_string(id)});
+  ctx.touched("Address", id);
   return xmlrpc_c::value_int(1);
 }
 
@@ -300,6 +307,7 @@ xv add_address_type(call_context& ctx, const args_t& args) {
   auto conn = ctx.svc.db->acquire();
   int id = unique_or_102("Address type name",
                          [&] { return insert_row(*conn, address_type_class(), values); });
+  ctx.touched("AddressType", id);
   return xmlrpc_c::value_int(id);
 }
 
@@ -316,6 +324,7 @@ xv update_address_type(call_context& ctx, const args_t& args) {
   int id = resolve_id(*conn, address_type_class(), args[0]);
   unique_or_102("Address type name",
                 [&] { return update_row(*conn, address_type_class(), id, values); });
+  ctx.touched("AddressType", id);
   return xmlrpc_c::value_int(1);
 }
 
@@ -323,6 +332,7 @@ xv delete_address_type(call_context& ctx, const args_t& args) {
   auto conn = ctx.svc.db->acquire();
   int id = resolve_id(*conn, address_type_class(), args[0]);
   conn->exec("DELETE FROM address_types WHERE address_type_id = $1", {std::to_string(id)});
+  ctx.touched("AddressType", id);
   return xmlrpc_c::value_int(1);
 }
 
@@ -337,6 +347,8 @@ xv change_address_type(call_context& ctx, const args_t& args, bool add) {
   else
     conn->exec("DELETE FROM address_address_type WHERE address_id = $1 AND address_type_id = $2",
                {std::to_string(address_id), std::to_string(type_id)});
+  ctx.touched("Address", address_id);
+  ctx.touched("AddressType", type_id);
   return xmlrpc_c::value_int(1);
 }
 

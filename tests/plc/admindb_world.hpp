@@ -6,6 +6,7 @@
 // the scratch database lives as long as the test process.
 
 #include "plc/api/dispatcher.hpp"
+#include "plc/api/events.hpp"
 #include "plc/api/organizations.hpp"
 #include "plc/api/password.hpp"
 #include "plc/api/persons.hpp"
@@ -100,6 +101,7 @@ struct admindb_world {
     plc::api::add_site_methods(api);
     plc::api::add_person_methods(api);
     plc::api::add_organization_methods(api);
+    plc::api::add_event_methods(api);
     add_actor("admin", {10});
     base_a = "sa" + sfx;
     base_b = "sb" + sfx;

@@ -212,3 +212,25 @@ TEST_CASE_METHOD(admindb_world, "AddRoleToPerson: role first; PIs grant only use
   auto row2 = items(ok("admin", "GetPersons", {arr({i(id["pi_b"])})}))[0];
   CHECK(items(member(row2, "role_ids")).empty());
 }
+
+TEST_CASE_METHOD(admindb_world, "writes are events with the objects they touched, no secrets") {
+  int pid = int_of(ok("pi", "AddPerson", {person_fields("ev" + sfx + "@t.org")}));
+  ok("admin", "AddPersonToSite", {i(pid), i(site_a)});
+  auto touched = [&](const std::string& call, const std::string& type, int object) {
+    return items(ok("admin", "GetEventObjects",
+                    {obj({{"call_name", s(call)},
+                          {"object_type", s(type)},
+                          {"object_id", i(object)}})}))
+        .size();
+  };
+  CHECK(touched("AddPerson", "Person", pid) == 1);
+  CHECK(touched("AddPersonToSite", "Person", pid) == 1);
+  CHECK(touched("AddPersonToSite", "Site", site_a) >= 1);
+  CHECK(touched("AddSite", "Site", site_b) == 1);
+  auto events = items(ok("admin", "GetEventObjects",
+                         {obj({{"call_name", s("AddPerson")}, {"object_id", i(pid)}})}));
+  REQUIRE(events.size() == 1);
+  std::string text = str_of(member(events[0], "call"));
+  CHECK(text.find("secret") == std::string::npos); // the password is redacted
+  CHECK(int_of(member(events[0], "person_id")) == id["pi"]);
+}
