@@ -128,18 +128,20 @@ std::optional<std::string> load_config(const std::filesystem::path& path, settin
 std::optional<std::string> prompt_password(const std::string& user) {
   if (!::isatty(STDIN_FILENO))
     return std::nullopt;
-  std::cerr << "Password for " << user << ": " << std::flush;
+  // Echo goes off before the prompt appears, so nothing typed after the prompt is echoed (or
+  // discarded by the flush of earlier typeahead).
   termios old{};
   bool restore = ::tcgetattr(STDIN_FILENO, &old) == 0;
   if (restore) {
     termios quiet = old;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    restore = ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
   }
+  std::cerr << "Password for " << user << ": " << std::flush;
   std::string line;
   bool got = static_cast<bool>(std::getline(std::cin, line));
   if (restore)
-    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &old);
   std::cerr << '\n';
   if (!got)
     return std::nullopt;

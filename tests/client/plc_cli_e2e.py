@@ -11,7 +11,9 @@ Usage: plc_cli_e2e.py PATH_TO_PLCD PATH_TO_PLC
 
 import json
 import os
+import pty
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -134,6 +136,47 @@ class PlcCli(unittest.TestCase):
         r = self.plc("--user", "admin@localhost", "AuthCheck")
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("PLC_PASSWORD", r.stderr)
+
+    def test_password_prompt_on_a_terminal(self):
+        env = {k: v for k, v in os.environ.items() if k != "PLC_PASSWORD"}
+        env["HOME"] = self.home
+        env["XDG_CONFIG_HOME"] = os.path.join(self.home, ".config")
+        master, slave = pty.openpty()
+        proc = subprocess.Popen(
+            [PLC, "--url", self.plcd.url, "--cafile", self.plcd.cafile,
+             "--user", "admin@localhost", "AuthCheck"],
+            env=env, stdin=slave, stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        seen = b""
+        try:
+            deadline = time.monotonic() + 60
+            while b"Password for admin@localhost: " not in seen:
+                left = deadline - time.monotonic()
+                self.assertGreater(left, 0, "no prompt, terminal shows %r" % seen)
+                ready, _, _ = select.select([master], [], [], left)
+                if ready:
+                    seen += os.read(master, 1024)
+            os.write(master, self.plcd.password.encode() + b"\n")
+            out, _ = proc.communicate(timeout=60)
+            while True:
+                ready, _, _ = select.select([master], [], [], 0)
+                if not ready:
+                    break
+                try:
+                    chunk = os.read(master, 1024)
+                except OSError:  # the terminal's last user has gone
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            os.close(master)
+        self.assertEqual(proc.returncode, 0, seen)
+        self.assertEqual(out, b"1\n")
+        self.assertNotIn(self.plcd.password.encode(), seen)
 
     def test_configuration_file(self):
         config = os.path.join(self.tmp, "plc.toml")
