@@ -2,6 +2,8 @@
 
 #include "plc/api/crud.hpp"
 #include "plc/api/fault.hpp"
+#include "plc/api/mailer.hpp"
+#include "plc/api/messages.hpp"
 #include "plc/api/object_access.hpp"
 #include "plc/api/password.hpp"
 #include "plc/api/permissions.hpp"
@@ -217,12 +219,23 @@ xv update_person(call_context& ctx, const args_t& args) {
   }
   if (password)
     values.set("password", hash_password(*password));
-  auto conn = ctx.svc.db->acquire();
-  validate_email(*conn, values, id);
-  values.set("last_updated", now_text(ctx), "to_timestamp");
-  if (!email_unique([&] { return update_row(*conn, person_class(), id, values); }))
-    throw fault(fault_code::invalid_argument, "No such account");
+  mail_address to;
+  {
+    auto conn = ctx.svc.db->acquire();
+    validate_email(*conn, values, id);
+    values.set("last_updated", now_text(ctx), "to_timestamp");
+    if (!email_unique([&] { return update_row(*conn, person_class(), id, values); }))
+      throw fault(fault_code::invalid_argument, "No such account");
+    auto res = conn->exec("SELECT first_name || ' ' || last_name, email FROM persons"
+                          " WHERE person_id = $1",
+                          {std::to_string(id)});
+    to = {std::string{res.text(0, 0)}, std::string{res.text(0, 1)}};
+  }
   ctx.touched("Person", id);
+  // PLCAPI tells the person whenever a call sets `enabled`.
+  if (const store::param* enabled = value_of(values, "enabled"))
+    send_template(ctx, enabled->value() == "true" ? "Account enabled" : "Account disabled", {to},
+                  {}, {});
   return xmlrpc_c::value_int(1);
 }
 

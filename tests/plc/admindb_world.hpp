@@ -7,6 +7,8 @@
 
 #include "plc/api/dispatcher.hpp"
 #include "plc/api/events.hpp"
+#include "plc/api/mailer.hpp"
+#include "plc/api/messages.hpp"
 #include "plc/api/organizations.hpp"
 #include "plc/api/password.hpp"
 #include "plc/api/persons.hpp"
@@ -21,8 +23,13 @@
 #include <xmlrpc-c/xml.hpp>
 
 #include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 namespace pl::test {
@@ -86,7 +93,12 @@ struct outcome {
 struct admindb_world {
   pl::manual_clock clock;
   plc::store::connection_pool pool{scratch_conninfo(), 8};
-  plc::api::dispatcher api{{&pool, &clock}};
+  std::filesystem::path spool = std::filesystem::temp_directory_path() /
+                                ("admindb-spool-" + std::to_string(::getpid()) + "-" +
+                                 std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+  plc::api::spool_mailer mail{
+      {"TestLab", "support@testlab.org", "www.testlab.org", 8443, ""}, spool, clock};
+  plc::api::dispatcher api{{&pool, &clock, nullptr, &mail}};
   std::string sfx;
   std::map<std::string, std::string> email;    // actor -> login
   std::map<std::string, int> id;               // actor -> person_id
@@ -112,6 +124,24 @@ struct admindb_world {
     add_actor("tech", {40}, base_a);
     add_actor("pi_b", {20}, base_b);
     add_actor("user_b", {30}, base_b);
+  }
+
+  ~admindb_world() {
+    std::error_code ignored;
+    std::filesystem::remove_all(spool, ignored);
+  }
+
+  /// Returns the mails spooled so far, each as its text.
+  std::vector<std::string> mails() {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(spool, ec)) {
+      if (e.path().filename().string().rfind('.', 0) == 0)
+        continue;
+      std::ifstream in{e.path()};
+      out.emplace_back(std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{});
+    }
+    return out;
   }
 
   xv site_fields(const std::string& login_base) {

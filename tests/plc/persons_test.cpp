@@ -46,7 +46,12 @@ TEST_CASE_METHOD(admindb_world, "AddPerson creates a disabled account; the passw
   // A disabled account cannot log in; once an admin enables it, it can.
   email["new"] = "new." + sfx + "@example.org";
   CHECK(fault("new", "AuthCheck", {}) == 103);
+  CHECK(mails().empty());
   ok("admin", "UpdatePerson", {i(pid), obj({{"enabled", b(true)}, {"title", s("Dr")}})});
+  auto sent = mails(); // PLCAPI mails the person when `enabled` is set
+  REQUIRE(sent.size() == 1);
+  CHECK_THAT(sent[0], Catch::Contains("TestLab account enabled") &&
+                          Catch::Contains("new." + sfx + "@example.org"));
   ok("admin", "AddRoleToPerson", {s("user"), i(pid)});
   password["new"] = "secret";
   CHECK(fault("new", "AuthCheck", {}) == 0);
