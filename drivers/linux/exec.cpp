@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,7 +17,34 @@ caf::expected<std::string> run(const std::vector<std::string>& argv) {
 }
 
 caf::expected<std::string> run_in(const std::string& netns_file,
-                                  const std::vector<std::string>& argv) {
+                                  const std::vector<std::string>& argv, const std::string& input) {
+  // The input goes through a memfd: no pipe to keep flowing, no SIGPIPE
+  // when the program exits without reading it all.
+  int in = -1;
+  if (!input.empty()) {
+    in = ::memfd_create("pl-exec-input", MFD_CLOEXEC);
+    if (in < 0)
+      return linux_fs::os_error("memfd_create", errno);
+    for (std::size_t at = 0; at < input.size();) {
+      auto n = ::write(in, input.data() + at, input.size() - at);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0) {
+        auto err = errno;
+        ::close(in);
+        return linux_fs::os_error("write memfd", err);
+      }
+      at += static_cast<std::size_t>(n);
+    }
+    ::lseek(in, 0, SEEK_SET);
+  }
+  struct closer {
+    int& fd;
+    ~closer() {
+      if (fd >= 0)
+        ::close(fd);
+    }
+  } close_in{in};
   int ns = -1;
   if (!netns_file.empty()) {
     ns = ::open(netns_file.c_str(), O_RDONLY | O_CLOEXEC);
@@ -49,6 +77,8 @@ caf::expected<std::string> run_in(const std::string& netns_file,
   if (pid == 0) {
     if (ns >= 0 && ::setns(ns, CLONE_NEWNET) != 0)
       ::_exit(126);
+    if (in >= 0)
+      ::dup2(in, 0);
     ::dup2(fds[1], 1);
     ::dup2(fds[1], 2);
     ::execvp(args[0], args.data());

@@ -13,8 +13,10 @@ namespace pl::drivers::linux_exec {
 caf::expected<std::string> run(const std::vector<std::string>& argv);
 
 /// Runs `argv` like `run`, inside the network namespace of `netns_file`
-/// (`/proc/<pid>/ns/net`, `/run/netns/<name>`); an empty path runs it here.
+/// (`/proc/<pid>/ns/net`, `/run/netns/<name>`; empty: here), with `input`
+/// as its standard input when not empty (else the caller's).
 caf::expected<std::string> run_in(const std::string& netns_file,
-                                  const std::vector<std::string>& argv);
+                                  const std::vector<std::string>& argv,
+                                  const std::string& input = {});
 
 } // namespace pl::drivers::linux_exec

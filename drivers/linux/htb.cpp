@@ -253,20 +253,36 @@ caf::expected<bool> htb_tree::present() const {
   return false;
 }
 
-caf::error htb_tree::add_class(const class_spec& c, bool replace) {
-  auto r = tc({"class", replace ? "replace" : "add", "dev", opts_.device, "parent",
-               c.parent_minor == 0 ? "1:" : classid(c.parent_minor), "classid", classid(c.minor),
-               "htb", "rate", bits(c.rate_bps), "ceil", bits(c.ceil_bps), "quantum",
-               std::to_string(c.quantum)});
-  if (!r)
-    return r.error();
-  if (c.leaf) {
-    auto q = tc({"qdisc", "replace", "dev", opts_.device, "parent", classid(c.minor), "handle",
-                 hex(c.minor) + ":", "pfifo"});
-    if (!q)
-      return q.error();
+caf::error htb_tree::tc_batch(const std::vector<std::vector<std::string>>& cmds) const {
+  if (cmds.empty())
+    return {};
+  std::string input;
+  for (const auto& c : cmds) {
+    for (std::size_t i = 0; i < c.size(); ++i)
+      input += (i ? " " : "") + c[i];
+    input += "\n";
   }
+  std::vector<std::string> argv{"tc"};
+  if (!opts_.netns.empty()) {
+    argv.push_back("-n");
+    argv.push_back(opts_.netns);
+  }
+  argv.push_back("-batch");
+  argv.push_back("-");
+  if (auto r = linux_exec::run_in({}, argv, input); !r)
+    return make_error(errc::mechanism_failure, describe(r.error()) + "\nbatch:\n" + input);
   return {};
+}
+
+void htb_tree::class_cmds(const class_spec& c, bool replace,
+                          std::vector<std::vector<std::string>>& out) const {
+  out.push_back({"class", replace ? "replace" : "add", "dev", opts_.device, "parent",
+                 c.parent_minor == 0 ? "1:" : classid(c.parent_minor), "classid", classid(c.minor),
+                 "htb", "rate", bits(c.rate_bps), "ceil", bits(c.ceil_bps), "quantum",
+                 std::to_string(c.quantum)});
+  if (c.leaf)
+    out.push_back({"qdisc", "replace", "dev", opts_.device, "parent", classid(c.minor), "handle",
+                   hex(c.minor) + ":", "pfifo"});
 }
 
 caf::error htb_tree::build() {
@@ -274,6 +290,7 @@ caf::error htb_tree::build() {
   if (!here)
     return here.error();
   auto fixed = tree_classes(opts_.cap_kbps);
+  std::vector<std::vector<std::string>> cmds;
   if (*here) {
     // Adopt: leave everything as it is, except a changed node cap.
     auto cs = classes();
@@ -281,17 +298,14 @@ caf::error htb_tree::build() {
       return cs.error();
     for (const auto& c : *cs)
       if (c.minor == 0x10 && c.ceil_bps != fixed[1].ceil_bps)
-        return add_class(fixed[1], true);
-    return {};
+        class_cmds(fixed[1], true, cmds);
+    return tc_batch(cmds);
   }
-  if (auto r = tc({"qdisc", "replace", "dev", opts_.device, "root", "handle", "1:", "htb",
-                   "default", hex(main_minor | default_xid)});
-      !r)
-    return r.error();
+  cmds.push_back({"qdisc", "replace", "dev", opts_.device, "root", "handle", "1:", "htb", "default",
+                  hex(main_minor | default_xid)});
   for (const auto& c : fixed)
-    if (auto err = add_class(c, false))
-      return err;
-  return {};
+    class_cmds(c, false, cmds);
+  return tc_batch(cmds);
 }
 
 caf::error htb_tree::remove() {
@@ -300,9 +314,7 @@ caf::error htb_tree::remove() {
     return here.error();
   if (!*here)
     return {};
-  if (auto r = tc({"qdisc", "del", "dev", opts_.device, "root"}); !r)
-    return r.error();
-  return {};
+  return tc_batch({{"qdisc", "del", "dev", opts_.device, "root"}});
 }
 
 veth_config htb_tree::veth(std::uint32_t xid) const {
@@ -320,41 +332,33 @@ caf::error htb_tree::set_slice(std::uint32_t xid, const std::map<std::string, st
   if (xid == root_xid || xid > max_slice_xid)
     return make_error(errc::invalid_argument, "slice xid " + std::to_string(xid) + " out of range");
   auto [main, exempt] = slice_classes(xid, values);
-  if (auto err = add_class(main, true))
-    return err;
-  if (auto err = add_class(exempt, true))
-    return err;
+  std::vector<std::vector<std::string>> cmds;
+  class_cmds(main, true, cmds);
+  class_cmds(exempt, true, cmds);
+  auto counts = filter_counts();
+  if (!counts)
+    return counts.error();
+  auto count = [&](bool e) {
+    auto i = counts->find(filter_prio(xid, e));
+    return i == counts->end() ? std::size_t{0} : i->second;
+  };
   // Filters depend on the xid and the exempt set only: kept when complete
   // (a node manager re-applying every sync must not churn them), else
-  // rebuilt whole.
-  if (!rebuild_filters) {
-    auto counts = filter_counts();
-    if (!counts)
-      return counts.error();
-    auto count = [&](bool e) {
-      auto i = counts->find(filter_prio(xid, e));
-      return i == counts->end() ? std::size_t{0} : i->second;
-    };
-    if (count(false) == 1 && count(true) == exempt_.size())
-      return {};
+  // rebuilt whole: this slice's u32 instances deleted and added again.
+  if (rebuild_filters || count(false) != 1 || count(true) != exempt_.size()) {
+    filter_del_cmds(xid, *counts, cmds);
+    auto src = veth(xid).sliver_address + "/32";
+    auto prio_e = std::to_string(filter_prio(xid, true));
+    for (const auto& p : exempt_)
+      cmds.push_back(
+          {"filter", "add",   "dev",  opts_.device, "parent", "1:",     "protocol",
+           "ip",     "prio",  prio_e, "u32",        "match",  "ip",     "src",
+           src,      "match", "ip",   "dst",        p.str(),  "flowid", classid(exempt.minor)});
+    cmds.push_back({"filter", "add", "dev", opts_.device, "parent", "1:", "protocol", "ip", "prio",
+                    std::to_string(filter_prio(xid, false)), "u32", "match", "ip", "src", src,
+                    "flowid", classid(main.minor)});
   }
-  if (auto err = remove_filters(xid))
-    return err;
-  auto src = veth(xid).sliver_address + "/32";
-  auto prio_e = std::to_string(filter_prio(xid, true));
-  for (const auto& p : exempt_)
-    if (auto r = tc(
-            {"filter", "add",   "dev",  opts_.device, "parent", "1:",     "protocol",
-             "ip",     "prio",  prio_e, "u32",        "match",  "ip",     "src",
-             src,      "match", "ip",   "dst",        p.str(),  "flowid", classid(exempt.minor)});
-        !r)
-      return r.error();
-  if (auto r = tc({"filter", "add", "dev", opts_.device, "parent", "1:", "protocol", "ip", "prio",
-                   std::to_string(filter_prio(xid, false)), "u32", "match", "ip", "src", src,
-                   "flowid", classid(main.minor)});
-      !r)
-    return r.error();
-  return {};
+  return tc_batch(cmds);
 }
 
 caf::expected<std::map<std::uint32_t, std::size_t>> htb_tree::filter_counts() const {
@@ -378,40 +382,32 @@ caf::expected<std::map<std::uint32_t, std::size_t>> htb_tree::filter_counts() co
   return out;
 }
 
-caf::error htb_tree::remove_filters(std::uint32_t xid) {
-  auto prios = filter_counts();
-  if (!prios)
-    return prios.error();
+void htb_tree::filter_del_cmds(std::uint32_t xid,
+                               const std::map<std::uint32_t, std::size_t>& counts,
+                               std::vector<std::vector<std::string>>& out) const {
   for (bool exempt : {true, false}) {
     auto p = filter_prio(xid, exempt);
-    if (prios->count(p) == 0)
-      continue;
-    if (auto r = tc({"filter", "del", "dev", opts_.device, "parent", "1:", "protocol", "ip", "prio",
+    if (counts.count(p) != 0)
+      out.push_back({"filter", "del", "dev", opts_.device, "parent", "1:", "protocol", "ip", "prio",
                      std::to_string(p)});
-        !r)
-      return r.error();
   }
-  return {};
 }
 
 caf::error htb_tree::remove_slice(std::uint32_t xid) {
-  auto here = present();
-  if (!here)
-    return here.error();
-  if (!*here)
-    return {};
-  if (auto err = remove_filters(xid))
-    return err;
+  // Without the tree there are neither filters nor classes to delete; a
+  // missing device is an error (from tc).
+  auto counts = filter_counts();
+  if (!counts)
+    return counts.error();
   auto cs = classes();
   if (!cs)
     return cs.error();
-  for (auto minor : {main_minor | xid, exempt_minor | xid}) {
-    if (std::none_of(cs->begin(), cs->end(), [minor](const auto& c) { return c.minor == minor; }))
-      continue;
-    if (auto r = tc({"class", "del", "dev", opts_.device, "classid", classid(minor)}); !r)
-      return r.error();
-  }
-  return {};
+  std::vector<std::vector<std::string>> cmds;
+  filter_del_cmds(xid, *counts, cmds); // first: a filter pins its class
+  for (auto minor : {main_minor | xid, exempt_minor | xid})
+    if (std::any_of(cs->begin(), cs->end(), [minor](const auto& c) { return c.minor == minor; }))
+      cmds.push_back({"class", "del", "dev", opts_.device, "classid", classid(minor)});
+  return tc_batch(cmds);
 }
 
 } // namespace pl::drivers::linux_net

@@ -169,9 +169,12 @@ public:
 
 private:
   htb_tree() = default;
-  caf::error add_class(const class_spec& c, bool replace);
+  caf::error tc_batch(const std::vector<std::vector<std::string>>& cmds) const;
+  void class_cmds(const class_spec& c, bool replace,
+                  std::vector<std::vector<std::string>>& out) const;
   caf::expected<std::map<std::uint32_t, std::size_t>> filter_counts() const;
-  caf::error remove_filters(std::uint32_t xid);
+  void filter_del_cmds(std::uint32_t xid, const std::map<std::uint32_t, std::size_t>& counts,
+                       std::vector<std::vector<std::string>>& out) const;
 
   htb_options opts_;
   std::vector<prefix4> exempt_;
