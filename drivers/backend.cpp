@@ -80,11 +80,12 @@ caf::expected<backend> make_linux(const backend_options& opts) {
     add(net);
     auto managed = out.drivers[mechanism::net];
     // A sliver started before the node manager applied its net resources
-    // gets the table defaults (through the override layer), hence an xid.
+    // gets them enforced now (its managed values and overrides if recorded,
+    // else the table defaults), hence an xid.
     copts.network = [net,
                      managed](const std::string& sliver) -> caf::expected<linux_net::veth_config> {
       if (!net->xid(sliver))
-        if (auto err = managed->apply({sliver, mechanism::net, {}}))
+        if (auto err = managed->enforce(sliver, managed->enforced(sliver)))
           return err;
       if (auto v = net->veth(sliver))
         return *v;
