@@ -1,0 +1,140 @@
+// Conformance of the AdminDB methods with PLCAPI 5.x: every method of
+// plcapi-methods-5x.txt for Sites, Addresses, AddressTypes, Persons and Roles
+// (the lines below are copied from that file), plus Organizations in the same
+// form, is listed, has the reference's argument count in methodSignature and
+// the argument names' order, and admits exactly the reference's roles.
+#include "admindb_world.hpp"
+
+#include <regex>
+#include <set>
+#include <sstream>
+
+using namespace pl::test;
+
+namespace {
+
+const char* reference = R"ref(
+AddAddressType                     roles=[admin]                                  args=(auth, address_type_fields)
+AddAddressTypeToAddress            roles=[admin, pi]                              args=(auth, address_type_id_or_name, address_id)
+AddPerson                          roles=[admin, pi]                              args=(auth, person_fields)
+AddPersonToSite                    roles=[admin]                                  args=(auth, person_id_or_email, site_id_or_login_base)
+AddRole                            roles=[admin]                                  args=(auth, role_id, name)
+AddRoleToPerson                    roles=[admin, pi]                              args=(auth, role_id_or_name, person_id_or_email)
+AddSite                            roles=[admin]                                  args=(auth, site_fields)
+AddSiteAddress                     roles=[admin, pi]                              args=(auth, site_id_or_login_base, address_fields)
+DeleteAddress                      roles=[admin, pi]                              args=(auth, address_id)
+DeleteAddressType                  roles=[admin]                                  args=(auth, address_type_id_or_name)
+DeleteAddressTypeFromAddress       roles=[admin, pi]                              args=(auth, address_type_id_or_name, address_id)
+DeletePerson                       roles=[admin, pi, user, tech]                  args=(auth, person_id_or_email)
+DeletePersonFromSite               roles=[admin]                                  args=(auth, person_id_or_email, site_id_or_login_base)
+DeleteRole                         roles=[admin]                                  args=(auth, role_id_or_name)
+DeleteRoleFromPerson               roles=[admin, pi]                              args=(auth, role_id_or_name, person_id_or_email)
+DeleteSite                         roles=[admin]                                  args=(auth, site_id_or_login_base)
+GetAddressTypes                    roles=[admin, pi, user, tech, node]            args=(auth, address_type_filter = None, return_fields = None)
+GetAddresses                       roles=[admin, pi, user, tech, node]            args=(auth, address_filter = None, return_fields = None)
+GetPersons                         roles=[admin, pi, user, tech, node]            args=(auth, person_filter = None, return_fields = None)
+GetRoles                           roles=[admin, pi, user, tech, node]            args=(auth)
+GetSites                           roles=[admin, pi, user, tech, node, anonymous] args=(auth, site_filter = None, return_fields = None)
+SetPersonPrimarySite               roles=[admin, pi, user, tech]                  args=(auth, person_id_or_email, site_id_or_login_base)
+UpdateAddress                      roles=[admin, pi]                              args=(auth, address_id, address_fields)
+UpdateAddressType                  roles=[admin]                                  args=(auth, address_type_id_or_name, address_type_fields)
+UpdatePerson                       roles=[admin, pi, user, tech]                  args=(auth, person_id_or_email, person_fields)
+UpdateSite                         roles=[admin, pi]                              args=(auth, site_id_or_login_base, site_fields)
+AddOrganization                    roles=[admin]                                  args=(auth, organization_fields)
+GetOrganizations                   roles=[admin, pi, user, tech, node]            args=(auth, organization_filter = None, return_fields = None)
+UpdateOrganization                 roles=[admin, pi]                              args=(auth, organization_id_or_name, organization_fields)
+DeleteOrganization                 roles=[admin]                                  args=(auth, organization_id_or_name)
+AddSiteToOrganization              roles=[admin]                                  args=(auth, site_id_or_login_base, organization_id_or_name)
+DeleteSiteFromOrganization         roles=[admin]                                  args=(auth, site_id_or_login_base, organization_id_or_name)
+AddPersonToOrganization            roles=[admin]                                  args=(auth, person_id_or_email, organization_id_or_name)
+DeletePersonFromOrganization       roles=[admin]                                  args=(auth, person_id_or_email, organization_id_or_name)
+)ref";
+
+struct ref_method {
+  std::string name;
+  std::set<std::string> roles;
+  std::vector<std::string> args; // after auth
+  std::size_t required = 0;
+};
+
+std::vector<ref_method> parse_reference() {
+  std::vector<ref_method> out;
+  std::istringstream in{reference};
+  std::string line;
+  static const std::regex re{R"(^(\w+)\s+roles=\[([^\]]*)\]\s+args=\(auth(.*)\)\s*$)"};
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (!std::regex_match(line, m, re))
+      continue;
+    ref_method r{m[1].str(), {}, {}, 0};
+    std::istringstream roles{m[2].str()};
+    for (std::string role; std::getline(roles, role, ',');) {
+      role.erase(0, role.find_first_not_of(' '));
+      role.erase(role.find_last_not_of(' ') + 1);
+      r.roles.insert(role);
+    }
+    std::istringstream args{m[3].str()};
+    for (std::string arg; std::getline(args, arg, ',');) {
+      arg.erase(0, arg.find_first_not_of(' '));
+      if (arg.empty())
+        continue;
+      bool optional = arg.find('=') != std::string::npos;
+      arg = arg.substr(0, arg.find_first_of(" ="));
+      r.args.push_back(arg);
+      if (!optional)
+        ++r.required;
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+
+/// Returns an argument that can never change anything: unknown ids, empty
+/// structs, an existing role for AddRole.
+xv harmless(const std::string& arg) {
+  if (arg == "role_id")
+    return i(10);
+  if (arg == "name")
+    return s("admin");
+  if (arg.find("fields") != std::string::npos && arg != "return_fields")
+    return obj({});
+  if (arg.find("filter") != std::string::npos || arg == "return_fields")
+    return nil;
+  return i(999999);
+}
+
+} // namespace
+
+TEST_CASE_METHOD(admindb_world, "AdminDB methods match the PLCAPI 5.x reference") {
+  auto methods = parse_reference();
+  REQUIRE(methods.size() == 34);
+  std::set<std::string> listed;
+  for (auto& v : items(ok("admin", "system.listMethods", {})))
+    listed.insert(str_of(v));
+  for (const auto& m : methods) {
+    INFO(m.name);
+    CHECK(listed.count(m.name) == 1);
+    // One signature per accepted argument count, auth included.
+    std::set<std::size_t> counts;
+    for (auto& sig : items(ok("admin", "system.methodSignature", {s(m.name)})))
+      counts.insert(items(sig).size() - 1);
+    std::set<std::size_t> want;
+    for (std::size_t n = m.required; n <= m.args.size(); ++n)
+      want.insert(n + 1);
+    CHECK(counts == want);
+    std::vector<xv> args;
+    for (const auto& a : m.args)
+      args.push_back(harmless(a));
+    for (const char* actor : {"admin", "pi", "user", "tech", "anonymous"}) {
+      INFO(actor);
+      int code = fault(actor, m.name, args);
+      if (m.roles.count(actor))
+        CHECK(code != 103);
+      else
+        CHECK(code == 103);
+    }
+    // One argument too many is 101.
+    args.push_back(i(1));
+    CHECK(fault("admin", m.name, args) == 101);
+  }
+}
