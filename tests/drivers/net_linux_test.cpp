@@ -202,13 +202,21 @@ struct net_fixture {
     if (!ok)
       return;
     namespaces.release();
+    // Nothing is left on the host: namespaces (and every device, qdisc and
+    // veth in them), cgroups, links in this namespace.
     auto left = linux_exec::run({"ip", "netns", "list"});
+    CHECK(left);
     if (!left || left->find(tag) != std::string::npos)
       std::printf("LEFT BEHIND: a network namespace pltest-*-%s\n", tag.c_str());
+    CHECK((left && left->find(tag) == std::string::npos));
+    auto links = linux_exec::run({"ip", "-o", "link", "show"});
+    CHECK((links && links->find(": plv") == std::string::npos));
     auto l = std::static_pointer_cast<const linux_cg::layout>(b->keep);
-    for (const auto& c : l->controllers())
+    for (const auto& c : l->controllers()) {
       if (fs::exists(c.parent))
         std::printf("LEFT BEHIND: %s\n", c.parent.c_str());
+      CHECK_FALSE(fs::exists(c.parent));
+    }
   }
 
   linux_net::net_driver& net() {
