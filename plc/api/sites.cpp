@@ -249,8 +249,10 @@ xv delete_site_method(call_context& ctx, const args_t& args) {
   std::string now = now_text(ctx);
   store::in_transaction(*conn, [&](store::connection& c) {
     int id = resolve_id(c, site_class(), args[0]);
-    delete_site(c, id, now);
+    auto persons = delete_site(c, id, now);
     ctx.touched("Site", id);
+    for (int p : persons)
+      ctx.touched("Person", p);
   });
   return xmlrpc_c::value_int(1);
 }
@@ -369,15 +371,18 @@ const store::class_desc& address_type_class() {
   return cls;
 }
 
-void delete_site(store::connection& conn, int site_id, const std::string& now) {
+std::vector<int> delete_site(store::connection& conn, int site_id, const std::string& now) {
   std::string id = std::to_string(site_id);
   // Persons whose only site this is go with it (PLCAPI's Site.delete).
   auto alone = conn.exec("SELECT ps.person_id FROM person_site ps WHERE ps.site_id = $1"
                          " AND NOT EXISTS (SELECT 1 FROM person_site o WHERE"
                          " o.person_id = ps.person_id AND o.site_id <> $1)",
                          {id});
-  for (int r = 0; r < alone.rows(); ++r)
-    delete_person(conn, static_cast<int>(alone.integer(r, 0)), now);
+  std::vector<int> deleted;
+  for (int r = 0; r < alone.rows(); ++r) {
+    deleted.push_back(static_cast<int>(alone.integer(r, 0)));
+    delete_person(conn, deleted.back(), now);
+  }
   conn.exec("DELETE FROM addresses WHERE address_id IN"
             " (SELECT address_id FROM site_address WHERE site_id = $1)",
             {id});
@@ -393,6 +398,7 @@ void delete_site(store::connection& conn, int site_id, const std::string& now) {
   conn.exec("UPDATE sites SET deleted = true, date_deleted = to_timestamp($2::bigint),"
             " last_updated = to_timestamp($2::bigint) WHERE site_id = $1",
             {id, now});
+  return deleted;
 }
 
 void add_site_methods(dispatcher& d) {

@@ -5,6 +5,7 @@
 #include "plc/store/pg.hpp"
 
 #include <string>
+#include <vector>
 
 namespace pl::plc::api {
 
@@ -20,8 +21,8 @@ const store::class_desc& address_type_class();
 /// Soft-deletes site `site_id` with PLCAPI's cascade: persons who belong to no
 /// other site are deleted too, the site's addresses are removed and its
 /// memberships (persons, organizations) cleared. `now` is epoch seconds.
-/// Runs inside the caller's transaction.
-void delete_site(store::connection& conn, int site_id, const std::string& now);
+/// Runs inside the caller's transaction; returns the persons it deleted.
+std::vector<int> delete_site(store::connection& conn, int site_id, const std::string& now);
 
 /// Registers Sites, Addresses and AddressTypes: AddSite, GetSites, UpdateSite,
 /// DeleteSite, AddSiteAddress, GetAddresses, UpdateAddress, DeleteAddress,

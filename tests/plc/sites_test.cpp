@@ -157,6 +157,16 @@ TEST_CASE_METHOD(admindb_world, "DeleteSite soft-deletes with PLCAPI's cascade")
   auto user = items(ok("admin", "GetPersons", {arr({i(id["user"])})}))[0];
   CHECK(ints(member(user, "site_ids")) == std::vector<int>{site_b}); // now primary
   CHECK(fault("pi", "AuthCheck", {}) == 103);                        // account gone
+  // The event names the site and the persons deleted with it.
+  auto objects = items(ok("admin", "GetEventObjects", {obj({{"call_name", s("DeleteSite")}})}));
+  std::set<std::pair<std::string, int>> touched;
+  for (auto& o : objects) // faulted calls (other tests) touched nothing: nil
+    if (member(o, "object_id").type() != xv::TYPE_NIL)
+      touched.emplace(str_of(member(o, "object_type")), int_of(member(o, "object_id")));
+  CHECK(touched.count({"Site", site_a}) == 1);
+  CHECK(touched.count({"Person", id["pi"]}) == 1);
+  CHECK(touched.count({"Person", id["tech"]}) == 1);
+  CHECK(touched.count({"Person", id["user"]}) == 0);
 
   // The login_base can be used again by a new site.
   int again = int_of(ok("admin", "AddSite", {site_fields(base_a)}));
