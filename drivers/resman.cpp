@@ -84,7 +84,11 @@ int run_resman(const resman_tool& tool, std::span<const std::string> args, backe
   auto* drv = b.find(tool.enforced_by);
   if (drv == nullptr)
     return fail("the " + b.kind + " backend has no " + to_string(tool.enforced_by) +
-                " driver on this host");
+                " driver on this host" +
+                (tool.enforced_by == mechanism::net
+                     ? std::string{" (no tree recorded: run 'bwlimit init DEV [CAP]' or set "
+                                   "PL_NET_DEVICE)"}
+                     : std::string{}));
   const auto& cmd = pos[0];
   std::size_t want = cmd == "init" ? 1 : cmd == "setlimit" ? 3 : 2;
   if (cmd != "init" && cmd != "getlimit" && cmd != "setlimit" && cmd != "on" && cmd != "off" &&

@@ -123,12 +123,13 @@ struct veth_config {
 };
 
 /// Builds, adopts, changes and removes the HTB tree on one device with `tc`
-/// (every exit code checked). Classification: one u32 filter per slice on
-/// the device (`match ip src <sliver address>`, the address of the sliver's
-/// veth) to 1:(0x1000|xid), preceded by one per exempt prefix (`match ip src
-/// ... match ip dst <prefix>`) to 1:(0x2000|xid); filter priorities are
-/// 0x1000|xid (exempt) and 0x2000|xid (main), so each slice's filters are one
-/// u32 instance that `remove_slice` deletes whole.
+/// (every exit code checked; one `tc -batch` per change). Classification:
+/// one u32 filter per slice on the device (`match ip src <sliver address>`,
+/// the address of the sliver's veth) to 1:(0x1000|xid), preceded by one per
+/// exempt prefix (`match ip src ... match ip dst <prefix>`) to
+/// 1:(0x2000|xid). Filter priorities are 0x1000|xid (exempt) and 0x2000|xid
+/// (main): one u32 instance per slice and branch, which `remove_slice`
+/// deletes whole.
 class htb_tree {
 public:
   /// Validates `opts` (exempt prefixes, subnet); touches nothing.
