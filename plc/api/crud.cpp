@@ -52,7 +52,7 @@ store::param column_text(const store::field_desc& f, const xv& v) {
     return std::string{xmlrpc_c::value_boolean(v).cvalue() ? "true" : "false"};
   case field_type::real:
     if (v.type() == xv::TYPE_DOUBLE)
-      return std::to_string(xmlrpc_c::value_double(v).cvalue());
+      return exact_text(xmlrpc_c::value_double(v).cvalue());
     if (v.type() == xv::TYPE_INT)
       return std::to_string(xmlrpc_c::value_int(v).cvalue());
     throw bad();

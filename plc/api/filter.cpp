@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
 #include <map>
 
@@ -156,7 +157,7 @@ std::string scalar_text(const std::string& field, field_type t, const xv& v) {
     return std::to_string(int_of(v));
   case field_type::real:
     if (v.type() == xv::TYPE_DOUBLE)
-      return std::to_string(xmlrpc_c::value_double(v).cvalue());
+      return exact_text(xmlrpc_c::value_double(v).cvalue());
     if (v.type() == xv::TYPE_INT || v.type() == xv::TYPE_I8)
       return std::to_string(int_of(v));
     throw bad();
@@ -488,6 +489,12 @@ std::vector<xmlrpc_c::value> marshal_rows(const select_query& query, const store
     out.push_back(xmlrpc_c::value_struct(row));
   }
   return out;
+}
+
+std::string exact_text(double value) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  return ec == std::errc{} ? std::string{buf, end} : std::to_string(value);
 }
 
 void check_length(const std::string& name, const std::string& text, std::size_t max_bytes) {

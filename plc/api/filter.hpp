@@ -50,6 +50,10 @@ select_query build_select(const store::class_desc& cls, const xmlrpc_c::value& f
 /// Turns the rows of `query` into XML-RPC structs keyed by column name.
 std::vector<xmlrpc_c::value> marshal_rows(const select_query& query, const store::result& rows);
 
+/// Renders a double with as many digits as it takes to read back the same
+/// value (std::to_string keeps only six decimals).
+std::string exact_text(double value);
+
 /// Returns the UTF-8 byte length check PLCAPI applies to strings: throws
 /// fault 102 "Invalid <name> value: ..." when `text` exceeds `max_bytes`.
 void check_length(const std::string& name, const std::string& text, std::size_t max_bytes);

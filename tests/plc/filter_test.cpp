@@ -266,3 +266,9 @@ TEST_CASE_METHOD(fixture, "insert, update and resolve rows through the descripto
   CHECK(rows[0].at("weight").type() == xv::TYPE_NIL);
   CHECK(xmlrpc_c::value_int(rows[0].at("created")).cvalue() == 7000);
 }
+
+TEST_CASE("doubles are bound with every digit they need") {
+  CHECK(api::exact_text(0.1) == "0.1");
+  CHECK(api::exact_text(-33.123456789) == "-33.123456789");
+  CHECK(std::stod(api::exact_text(1.0 / 3.0)) == 1.0 / 3.0);
+}
