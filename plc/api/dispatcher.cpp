@@ -9,10 +9,12 @@
 #include <xmlrpc-c/base.h>
 #include <xmlrpc-c/girerr.hpp>
 #include <xmlrpc-c/registry.hpp>
+#include <xmlrpc-c/xml.hpp>
 
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <optional>
 #include <set>
 
 namespace pl::plc::api {
@@ -311,6 +313,71 @@ private:
   const call_observer& observer_;
 };
 
+/// Runs system.multicall with PLCAPI's semantics: each call goes through the
+/// registry as if sent alone; a failing call, a malformed entry and a nested
+/// system.multicall (-507) each yield a fault struct in place while the others
+/// run. xmlrpc-c's own multicall refuses the whole request on nesting, so the
+/// dispatcher does the iteration. Returns nothing for a body that is not a
+/// well-formed multicall, which then takes the normal path (and its fault).
+std::optional<std::string> multicall(const xmlrpc_c::registry& registry, const std::string& xml,
+                                     const request_info& info) {
+  std::string name;
+  xmlrpc_c::paramList params;
+  try {
+    xmlrpc_c::xml::parseCall(xml, &name, &params);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (name != "system.multicall" || params.size() != 1 ||
+      params[0].type() != xmlrpc_c::value::TYPE_ARRAY)
+    return std::nullopt;
+  auto fault_struct = [](int code, const std::string& text) {
+    return xmlrpc_c::value_struct(
+        {{"faultCode", xmlrpc_c::value_int(code)}, {"faultString", xmlrpc_c::value_string(text)}});
+  };
+  std::vector<xmlrpc_c::value> results;
+  for (const auto& entry : xmlrpc_c::value_array(params[0]).vectorValueValue()) {
+    if (entry.type() != xmlrpc_c::value::TYPE_STRUCT) {
+      results.push_back(fault_struct(1, "system.multicall expected struct"));
+      continue;
+    }
+    auto call = xmlrpc_c::value_struct(entry).cvalue();
+    auto method = call.find("methodName");
+    auto args = call.find("params");
+    if (method == call.end() || method->second.type() != xmlrpc_c::value::TYPE_STRING) {
+      results.push_back(fault_struct(1, "Missing methodName"));
+      continue;
+    }
+    std::string sub = xmlrpc_c::value_string(method->second).cvalue();
+    if (sub == "system.multicall") {
+      results.push_back(fault_struct(-507, "Recursive system.multicall forbidden"));
+      continue;
+    }
+    xmlrpc_c::paramList sub_params;
+    if (args != call.end()) {
+      if (args->second.type() != xmlrpc_c::value::TYPE_ARRAY) {
+        results.push_back(fault_struct(1, "params must be an array"));
+        continue;
+      }
+      for (const auto& v : xmlrpc_c::value_array(args->second).vectorValueValue())
+        sub_params.add(v);
+    }
+    std::string sub_xml, sub_response;
+    xmlrpc_c::xml::generateCall(sub, sub_params, &sub_xml);
+    registry.processCall(sub_xml, &info, &sub_response);
+    xmlrpc_c::rpcOutcome outcome;
+    xmlrpc_c::xml::parseResponse(sub_response, &outcome);
+    if (outcome.succeeded())
+      results.push_back(xmlrpc_c::value_array(std::vector<xmlrpc_c::value>{outcome.getResult()}));
+    else
+      results.push_back(fault_struct(static_cast<int>(outcome.getFault().getCode()),
+                                     outcome.getFault().getDescription()));
+  }
+  std::string response;
+  xmlrpc_c::xml::generateResponse(xmlrpc_c::rpcOutcome(xmlrpc_c::value_array(results)), &response);
+  return response;
+}
+
 } // namespace
 
 struct dispatcher::impl {
@@ -341,6 +408,11 @@ std::string dispatcher::handle(std::string_view request_xml,
                                const std::string& peer_address) const {
   request_info info{peer_address};
   std::string response;
+  // Only a body that names system.multicall can be one; all others take the direct path.
+  if (request_xml.find("system.multicall") != std::string_view::npos) {
+    if (auto answer = multicall(impl_->registry, std::string{request_xml}, info))
+      return *answer;
+  }
   impl_->registry.processCall(std::string{request_xml}, &info, &response);
   return response;
 }

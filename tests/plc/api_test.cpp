@@ -236,3 +236,28 @@ TEST_CASE_METHOD(fixture, "store errors become fault 106, other exceptions 111")
   CHECK(internal.code == 111);
   CHECK_THAT(internal.text, !Catch::Contains("secret detail"));
 }
+
+TEST_CASE_METHOD(fixture, "multicall keeps PLCAPI's semantics for nesting and bad entries") {
+  auto sub = [](const std::string& name, const std::string& params) {
+    return "<value><struct><member><name>methodName</name><value>" + name +
+           "</value></member><member><name>params</name><value><array><data>" + params +
+           "</data></array></value></member></struct></value>";
+  };
+  std::string calls_xml =
+      sub("system.multicall", "") + "<value><int>7</int></value>" +
+      sub("AuthCheck", "<value>" + password_auth("root@test.org", "rootpw") + "</value>");
+  auto m =
+      call(call_xml("system.multicall", param("<array><data>" + calls_xml + "</data></array>")));
+  REQUIRE_FALSE(m.is_fault);
+  auto results = xmlrpc_c::value_array(m.value).vectorValueValue();
+  REQUIRE(results.size() == 3);
+  auto code_of = [](const xmlrpc_c::value& v) {
+    return xmlrpc_c::value_int(xmlrpc_c::value_struct(v).cvalue().at("faultCode")).cvalue();
+  };
+  CHECK(code_of(results[0]) == -507); // refused in place, the rest still runs
+  CHECK(code_of(results[1]) == 1);    // not a struct
+  CHECK(xmlrpc_c::value_int(xmlrpc_c::value_array(results[2]).vectorValueValue()[0]).cvalue() == 1);
+  // A body that merely mentions the name is an ordinary call.
+  auto other = call(call_xml("AuthCheck", param("<string>system.multicall</string>")));
+  CHECK(other.code == 103);
+}
