@@ -2,6 +2,7 @@
 #include "actors/clock.hpp"
 #include "plc/api/dispatcher.hpp"
 #include "plc/api/events.hpp"
+#include "plc/api/keys.hpp"
 #include "plc/api/mailer.hpp"
 #include "plc/api/messages.hpp"
 #include "plc/api/organizations.hpp"
@@ -146,6 +147,7 @@ int run(plc::plcd_config cfg) {
   plc::api::add_site_methods(api);
   plc::api::add_person_methods(api);
   plc::api::add_organization_methods(api);
+  plc::api::add_key_methods(api);
 
   plc::http::server_config http_cfg;
   http_cfg.address = cfg.address;

@@ -55,7 +55,10 @@ store::class_desc make_person_class() {
            "ARRAY(SELECT ps.site_id FROM person_site ps WHERE ps.person_id = t.person_id"
            " ORDER BY ps.is_primary DESC, ps.site_id)",
            0, false, false, "Site identifiers, the primary site first"},
-          {"key_ids", field_type::int_list, no_ids, 0, false, false, "Key identifiers"},
+          {"key_ids", field_type::int_list,
+           "ARRAY(SELECT pk.key_id FROM person_key pk WHERE pk.person_id = t.person_id"
+           " ORDER BY 1)",
+           0, false, false, "Key identifiers"},
           {"slice_ids", field_type::int_list, no_ids, 0, false, false, "Slice identifiers"},
           {"peer_id", field_type::integer, no_peer, 0, false, true, "Peer of a foreign user"},
           {"peer_person_id", field_type::integer, no_peer, 0, false, true, "Id at the peer"},
@@ -380,6 +383,9 @@ const store::class_desc& role_class() {
 
 void delete_person(store::connection& conn, int person_id, const std::string& now) {
   std::string id = std::to_string(person_id);
+  // Keys are deleted for good (PLCAPI's Person.delete).
+  conn.exec("DELETE FROM keys WHERE key_id IN (SELECT key_id FROM person_key WHERE person_id = $1)",
+            {id});
   conn.exec("DELETE FROM person_role WHERE person_id = $1", {id});
   conn.exec("DELETE FROM person_site WHERE person_id = $1", {id});
   conn.exec("DELETE FROM organization_person WHERE person_id = $1", {id});

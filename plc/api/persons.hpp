@@ -15,8 +15,8 @@ const store::class_desc& person_class();
 /// Describes PLCAPI's Role (table `roles`).
 const store::class_desc& role_class();
 
-/// Soft-deletes person `person_id` with PLCAPI's cascade: roles, site and
-/// organization memberships are cleared. Runs inside the caller's transaction.
+/// Soft-deletes person `person_id` with PLCAPI's cascade: keys are deleted,
+/// roles, site and organization memberships are cleared. Runs inside the caller's transaction.
 void delete_person(store::connection& conn, int person_id, const std::string& now);
 
 /// Registers AddPerson, GetPersons, UpdatePerson, DeletePerson,

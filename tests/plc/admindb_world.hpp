@@ -7,6 +7,7 @@
 
 #include "plc/api/dispatcher.hpp"
 #include "plc/api/events.hpp"
+#include "plc/api/keys.hpp"
 #include "plc/api/mailer.hpp"
 #include "plc/api/messages.hpp"
 #include "plc/api/organizations.hpp"
@@ -113,6 +114,7 @@ struct admindb_world {
     plc::api::add_site_methods(api);
     plc::api::add_person_methods(api);
     plc::api::add_organization_methods(api);
+    plc::api::add_key_methods(api);
     plc::api::add_event_methods(api);
     add_actor("admin", {10});
     base_a = "sa" + sfx;
