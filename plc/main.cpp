@@ -7,6 +7,7 @@
 #include "plc/api/messages.hpp"
 #include "plc/api/organizations.hpp"
 #include "plc/api/password.hpp"
+#include "plc/api/pcus.hpp"
 #include "plc/api/persons.hpp"
 #include "plc/api/sessions.hpp"
 #include "plc/api/sites.hpp"
@@ -148,6 +149,7 @@ int run(plc::plcd_config cfg) {
   plc::api::add_person_methods(api);
   plc::api::add_organization_methods(api);
   plc::api::add_key_methods(api);
+  plc::api::add_pcu_methods(api);
 
   plc::http::server_config http_cfg;
   http_cfg.address = cfg.address;

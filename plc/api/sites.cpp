@@ -57,7 +57,9 @@ store::class_desc make_site_class() {
            "ARRAY(SELECT sa.address_id FROM site_address sa WHERE sa.site_id = t.site_id"
            " ORDER BY 1)",
            0, false, false, "Address identifiers"},
-          {"pcu_ids", field_type::int_list, no_ids, 0, false, false, "PCU identifiers"},
+          {"pcu_ids", field_type::int_list,
+           "ARRAY(SELECT p.pcu_id FROM pcus p WHERE p.site_id = t.site_id ORDER BY 1)", 0, false,
+           false, "PCU identifiers"},
           {"node_ids", field_type::int_list, no_ids, 0, false, false, "Node identifiers"},
           {"peer_id", field_type::integer, no_peer, 0, false, true, "Peer of a foreign site"},
           {"peer_site_id", field_type::integer, no_peer, 0, false, true, "Site id at the peer"},
@@ -386,6 +388,7 @@ std::vector<int> delete_site(store::connection& conn, int site_id, const std::st
   conn.exec("DELETE FROM addresses WHERE address_id IN"
             " (SELECT address_id FROM site_address WHERE site_id = $1)",
             {id});
+  conn.exec("DELETE FROM pcus WHERE site_id = $1", {id});
   // Persons who keep other sites get a new primary one if this was it.
   auto primaries = conn.exec(
       "DELETE FROM person_site WHERE site_id = $1 AND is_primary RETURNING person_id", {id});

@@ -19,7 +19,7 @@ const store::class_desc& address_class();
 const store::class_desc& address_type_class();
 
 /// Soft-deletes site `site_id` with PLCAPI's cascade: persons who belong to no
-/// other site are deleted too, the site's addresses are removed and its
+/// other site are deleted too, the site's addresses and PCUs are removed and its
 /// memberships (persons, organizations) cleared. `now` is epoch seconds.
 /// Runs inside the caller's transaction; returns the persons it deleted.
 std::vector<int> delete_site(store::connection& conn, int site_id, const std::string& now);

@@ -12,6 +12,7 @@
 #include "plc/api/messages.hpp"
 #include "plc/api/organizations.hpp"
 #include "plc/api/password.hpp"
+#include "plc/api/pcus.hpp"
 #include "plc/api/persons.hpp"
 #include "plc/api/sites.hpp"
 #include "plc/store/persons.hpp"
@@ -115,6 +116,7 @@ struct admindb_world {
     plc::api::add_person_methods(api);
     plc::api::add_organization_methods(api);
     plc::api::add_key_methods(api);
+    plc::api::add_pcu_methods(api);
     plc::api::add_event_methods(api);
     add_actor("admin", {10});
     base_a = "sa" + sfx;
