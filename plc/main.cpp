@@ -1,5 +1,6 @@
 // plcd: the PlanetLab Central daemon (PLCAPI over HTTPS on PostgreSQL).
 #include "actors/clock.hpp"
+#include "plc/api/conf_files.hpp"
 #include "plc/api/dispatcher.hpp"
 #include "plc/api/events.hpp"
 #include "plc/api/keys.hpp"
@@ -150,6 +151,7 @@ int run(plc::plcd_config cfg) {
   plc::api::add_organization_methods(api);
   plc::api::add_key_methods(api);
   plc::api::add_pcu_methods(api);
+  plc::api::add_conf_file_methods(api);
 
   plc::http::server_config http_cfg;
   http_cfg.address = cfg.address;

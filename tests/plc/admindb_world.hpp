@@ -5,6 +5,7 @@
 // tech; at site B another PI and user. Names carry a per-test suffix because
 // the scratch database lives as long as the test process.
 
+#include "plc/api/conf_files.hpp"
 #include "plc/api/dispatcher.hpp"
 #include "plc/api/events.hpp"
 #include "plc/api/keys.hpp"
@@ -117,6 +118,7 @@ struct admindb_world {
     plc::api::add_organization_methods(api);
     plc::api::add_key_methods(api);
     plc::api::add_pcu_methods(api);
+    plc::api::add_conf_file_methods(api);
     plc::api::add_event_methods(api);
     add_actor("admin", {10});
     base_a = "sa" + sfx;
