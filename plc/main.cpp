@@ -3,9 +3,11 @@
 #include "plc/api/conf_files.hpp"
 #include "plc/api/dispatcher.hpp"
 #include "plc/api/events.hpp"
+#include "plc/api/legacy.hpp"
 #include "plc/api/keys.hpp"
 #include "plc/api/mailer.hpp"
 #include "plc/api/messages.hpp"
+#include "plc/api/nodes.hpp"
 #include "plc/api/organizations.hpp"
 #include "plc/api/password.hpp"
 #include "plc/api/pcus.hpp"
@@ -149,6 +151,8 @@ int run(plc::plcd_config cfg) {
   plc::api::add_site_methods(api);
   plc::api::add_person_methods(api);
   plc::api::add_organization_methods(api);
+  plc::api::add_node_methods(api);
+  plc::api::add_legacy_methods(api);
   plc::api::add_key_methods(api);
   plc::api::add_pcu_methods(api);
   plc::api::add_conf_file_methods(api);

@@ -2,6 +2,7 @@
 
 #include "plc/api/crud.hpp"
 #include "plc/api/fault.hpp"
+#include "plc/api/nodes.hpp"
 #include "plc/api/object_access.hpp"
 #include "plc/api/permissions.hpp"
 #include "plc/api/persons.hpp"
@@ -60,7 +61,10 @@ store::class_desc make_site_class() {
           {"pcu_ids", field_type::int_list,
            "ARRAY(SELECT p.pcu_id FROM pcus p WHERE p.site_id = t.site_id ORDER BY 1)", 0, false,
            false, "PCU identifiers"},
-          {"node_ids", field_type::int_list, no_ids, 0, false, false, "Node identifiers"},
+          {"node_ids", field_type::int_list,
+           "ARRAY(SELECT n.node_id FROM nodes n WHERE n.site_id = t.site_id AND NOT n.deleted"
+           " ORDER BY 1)",
+           0, false, false, "Node identifiers"},
           {"peer_id", field_type::integer, no_peer, 0, false, true, "Peer of a foreign site"},
           {"peer_site_id", field_type::integer, no_peer, 0, false, true, "Site id at the peer"},
           {"site_tag_ids", field_type::int_list, no_ids, 0, false, false, "Tags of this site"},
@@ -385,6 +389,10 @@ std::vector<int> delete_site(store::connection& conn, int site_id, const std::st
     deleted.push_back(static_cast<int>(alone.integer(r, 0)));
     delete_person(conn, deleted.back(), now);
   }
+  // Its nodes go too (PLCAPI's Site.delete).
+  auto nodes = conn.exec("SELECT node_id FROM nodes WHERE site_id = $1 AND NOT deleted", {id});
+  for (int r = 0; r < nodes.rows(); ++r)
+    delete_node(conn, static_cast<int>(nodes.integer(r, 0)), now);
   conn.exec("DELETE FROM addresses WHERE address_id IN"
             " (SELECT address_id FROM site_address WHERE site_id = $1)",
             {id});

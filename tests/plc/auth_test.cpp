@@ -304,8 +304,16 @@ TEST_CASE_METHOD(fixture, "node sessions: one per node, no expiry, node role onl
   std::string k1, k2;
   {
     auto conn = pool.acquire();
-    k1 = add_node_session(*conn, 4242, clock);
-    k2 = add_node_session(*conn, 4242, clock);
+    // node_session refers to nodes: a node (at a site) to hold the sessions.
+    auto site = conn->exec("INSERT INTO sites (login_base, name, abbreviated_name, date_created,"
+                           " last_updated) VALUES ('nodesessions', 'N', 'N', now(), now())"
+                           " RETURNING site_id");
+    auto node = conn->exec("INSERT INTO nodes (hostname, site_id, date_created, last_updated)"
+                           " VALUES ('ns.test.org', $1, now(), now()) RETURNING node_id",
+                           {std::string{site.text(0, 0)}});
+    int node_id = static_cast<int>(node.integer(0, 0));
+    k1 = add_node_session(*conn, node_id, clock);
+    k2 = add_node_session(*conn, node_id, clock);
   }
   CHECK(k1 != k2);
   CHECK_THAT(call("AuthCheck", {session_auth(k1)}).text, Catch::Contains("No such session"));
