@@ -14,6 +14,7 @@
 #include "plc/api/persons.hpp"
 #include "plc/api/sessions.hpp"
 #include "plc/api/sites.hpp"
+#include "plc/api/tags.hpp"
 #include "plc/api/throttle.hpp"
 #include "plc/config.hpp"
 #include "plc/dev_setup.hpp"
@@ -151,6 +152,7 @@ int run(plc::plcd_config cfg) {
   plc::api::add_site_methods(api);
   plc::api::add_person_methods(api);
   plc::api::add_organization_methods(api);
+  plc::api::add_tag_methods(api);
   plc::api::add_node_methods(api);
   plc::api::add_legacy_methods(api);
   plc::api::add_key_methods(api);

@@ -8,6 +8,7 @@
 #include "plc/api/password.hpp"
 #include "plc/api/permissions.hpp"
 #include "plc/api/sites.hpp"
+#include "plc/api/tags.hpp"
 #include "plc/store/pool.hpp"
 
 #include <algorithm>
@@ -62,13 +63,15 @@ store::class_desc make_person_class() {
           {"slice_ids", field_type::int_list, no_ids, 0, false, false, "Slice identifiers"},
           {"peer_id", field_type::integer, no_peer, 0, false, true, "Peer of a foreign user"},
           {"peer_person_id", field_type::integer, no_peer, 0, false, true, "Id at the peer"},
-          {"person_tag_ids", field_type::int_list, no_ids, 0, false, false, "Tags of this person"},
+          {"person_tag_ids", field_type::int_list, tag_ids_sql("person_tag", "person_id"), 0, false,
+           false, "Tags of this person"},
           {"organization_ids", field_type::int_list,
            "ARRAY(SELECT op.organization_id FROM organization_person op"
            " WHERE op.person_id = t.person_id ORDER BY 1)",
            0, false, false, "Organizations the person belongs to"},
       },
       "NOT t.deleted",
+      "person_tag",
   };
 }
 
@@ -205,6 +208,7 @@ xv get_persons(call_context& ctx, const args_t& args) {
   select_options opts;
   opts.condition = person_view_condition(ctx.who);
   auto conn = ctx.svc.db->acquire();
+  opts.tag_names = tag_type_names(*conn);
   return get_soft_deleted(*conn, person_class(), person_with_deleted(), arg_or_nil(args, 0),
                           return_fields, is_admin(ctx.who), opts);
 }

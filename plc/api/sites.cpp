@@ -6,6 +6,7 @@
 #include "plc/api/object_access.hpp"
 #include "plc/api/permissions.hpp"
 #include "plc/api/persons.hpp"
+#include "plc/api/tags.hpp"
 #include "plc/store/pool.hpp"
 
 #include <algorithm>
@@ -67,7 +68,8 @@ store::class_desc make_site_class() {
            0, false, false, "Node identifiers"},
           {"peer_id", field_type::integer, no_peer, 0, false, true, "Peer of a foreign site"},
           {"peer_site_id", field_type::integer, no_peer, 0, false, true, "Site id at the peer"},
-          {"site_tag_ids", field_type::int_list, no_ids, 0, false, false, "Tags of this site"},
+          {"site_tag_ids", field_type::int_list, tag_ids_sql("site_tag", "site_id"), 0, false,
+           false, "Tags of this site"},
           {"ext_consortium_id", field_type::integer, {}, 0, true, true, "External consortium id"},
           {"organization_ids", field_type::int_list,
            "ARRAY(SELECT os.organization_id FROM organization_site os"
@@ -75,6 +77,7 @@ store::class_desc make_site_class() {
            0, false, false, "Organizations the site belongs to"},
       },
       "NOT t.deleted",
+      "site_tag",
   };
 }
 
@@ -220,8 +223,10 @@ xv add_site(call_context& ctx, const args_t& args) {
 
 xv get_sites(call_context& ctx, const args_t& args) {
   auto conn = ctx.svc.db->acquire();
+  select_options opts;
+  opts.tag_names = tag_type_names(*conn);
   return get_soft_deleted(*conn, site_class(), site_with_deleted(), arg_or_nil(args, 0),
-                          arg_or_nil(args, 1), is_admin(ctx.who));
+                          arg_or_nil(args, 1), is_admin(ctx.who), opts);
 }
 
 xv update_site(call_context& ctx, const args_t& args) {

@@ -18,6 +18,7 @@
 #include "plc/api/pcus.hpp"
 #include "plc/api/persons.hpp"
 #include "plc/api/sites.hpp"
+#include "plc/api/tags.hpp"
 #include "plc/store/persons.hpp"
 #include "plc/store/pool.hpp"
 #include "scratch_db.hpp"
@@ -118,6 +119,7 @@ struct admindb_world {
     plc::api::add_site_methods(api);
     plc::api::add_person_methods(api);
     plc::api::add_organization_methods(api);
+    plc::api::add_tag_methods(api);
     plc::api::add_node_methods(api);
     plc::api::add_legacy_methods(api);
     plc::api::add_key_methods(api);

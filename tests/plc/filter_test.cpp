@@ -48,7 +48,9 @@ struct fixture {
     conn.exec_script(R"sql(
       CREATE SCHEMA IF NOT EXISTS filtertest;
       SET search_path = filtertest, public;
-      DROP TABLE IF EXISTS thing_tag, thing_label, things, tag_types;
+      -- Qualified: unqualified names would reach public's tables (tag_types) on the first run.
+      DROP TABLE IF EXISTS filtertest.thing_tag, filtertest.thing_label, filtertest.things,
+        filtertest.tag_types;
       CREATE TABLE things (thing_id integer PRIMARY KEY, name text NOT NULL, size integer,
         weight float8, enabled boolean NOT NULL, created timestamptz NOT NULL,
         deleted boolean NOT NULL DEFAULT false);
