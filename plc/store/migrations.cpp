@@ -1,6 +1,8 @@
 #include "plc/store/migrations.hpp"
 
 #include <algorithm>
+#include <set>
+#include <stdexcept>
 
 namespace pl::plc::store {
 
@@ -9,14 +11,30 @@ namespace {
 // Arbitrary but fixed: identifies plcd's schema lock among advisory locks.
 constexpr const char* migration_lock_key = "7216324101";
 
-int current_version(connection& conn) {
-  auto res = conn.exec("SELECT coalesce(max(version), 0) FROM schema_migrations");
-  return static_cast<int>(res.integer(0, 0));
+std::set<int> applied_versions(connection& conn) {
+  std::set<int> out;
+  auto res = conn.exec("SELECT version FROM schema_migrations");
+  for (int r = 0; r < res.rows(); ++r)
+    out.insert(static_cast<int>(res.integer(r, 0)));
+  return out;
 }
 
 } // namespace
 
 int migrate(connection& conn, const pl::clock& clock) {
+  return migrate(conn, clock, migrations());
+}
+
+int migrate(connection& conn, const pl::clock& clock, const std::vector<migration>& list) {
+  std::vector<const migration*> known;
+  for (const auto& m : list)
+    known.push_back(&m);
+  std::sort(known.begin(), known.end(),
+            [](const migration* a, const migration* b) { return a->version < b->version; });
+  for (std::size_t i = 1; i < known.size(); ++i)
+    if (known[i]->version == known[i - 1]->version)
+      throw std::logic_error("two migrations share version " + std::to_string(known[i]->version) +
+                             ": " + known[i - 1]->name + ", " + known[i]->name);
   conn.exec("SELECT pg_advisory_lock($1::bigint)", {migration_lock_key});
   struct unlock {
     connection& conn;
@@ -27,25 +45,25 @@ int migrate(connection& conn, const pl::clock& clock) {
   } guard{conn};
   conn.exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)");
-  int version = current_version(conn);
-  const auto& known = migrations();
-  int newest =
-      known.empty() ? 0 : std::max_element(known.begin(), known.end(), [](auto& a, auto& b) {
-                            return a.version < b.version;
-                          })->version;
-  if (version > newest)
-    throw db_error("database schema is at version " + std::to_string(version) +
-                   " but this plcd knows only up to " + std::to_string(newest) + "; upgrade plcd");
-  for (const auto& m : known) {
-    if (m.version <= version)
+  auto applied = applied_versions(conn);
+  for (int v : applied)
+    if (std::none_of(known.begin(), known.end(),
+                     [v](const migration* m) { return m->version == v; }))
+      throw db_error("database has schema migration " + std::to_string(v) +
+                     ", which this plcd does not know (it is newer); upgrade plcd");
+  // Every missing migration runs, also one numbered below the newest applied:
+  // migrations developed side by side may land in any order.
+  int version = applied.empty() ? 0 : *applied.rbegin();
+  for (const migration* m : known) {
+    if (applied.count(m->version))
       continue;
     in_transaction(conn, [&](connection& c) {
-      c.exec_script(m.sql);
+      c.exec_script(m->sql);
       c.exec("INSERT INTO schema_migrations (version, name, applied_at)"
              " VALUES ($1, $2, to_timestamp($3))",
-             {std::to_string(m.version), m.name, std::to_string(clock.now_epoch())});
+             {std::to_string(m->version), m->name, std::to_string(clock.now_epoch())});
     });
-    version = m.version;
+    version = std::max(version, m->version);
   }
   return version;
 }

@@ -18,11 +18,17 @@ struct migration {
 /// Lists the migrations compiled into this binary (plc/store/migrations/).
 const std::vector<migration>& migrations();
 
-/// Brings the database schema up to date and returns its final version.
+/// Brings the database schema up to date and returns its highest version.
 ///
-/// Each pending migration runs in its own transaction; an advisory lock lets
-/// several plcd processes start against one database at once. A database
-/// whose schema is newer than this binary knows is refused with db_error.
+/// Every migration not yet recorded in `schema_migrations` runs, in version
+/// order and each in its own transaction, including one numbered below the
+/// newest applied (migrations written side by side may land in any order).
+/// An advisory lock lets several plcd processes start against one database at
+/// once. A database holding a migration this binary does not know is refused
+/// with db_error.
 int migrate(connection& conn, const pl::clock& clock);
+
+/// Applies `list` instead of the compiled-in migrations (tests).
+int migrate(connection& conn, const pl::clock& clock, const std::vector<migration>& list);
 
 } // namespace pl::plc::store

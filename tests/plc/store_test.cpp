@@ -136,3 +136,23 @@ TEST_CASE("the pool's statement timeout cancels a stuck statement") {
     CHECK(e.sqlstate() == "57014"); // query_canceled
   }
 }
+
+TEST_CASE("a migration that lands below the newest applied one still runs") {
+  connection conn{scratch_conninfo()};
+  pl::manual_clock clock;
+  conn.exec_script("CREATE SCHEMA IF NOT EXISTS migtest; SET search_path = migtest;"
+                   "DROP TABLE IF EXISTS schema_migrations, a, b, c");
+  std::vector<migration> first{{10, "0010_a", "CREATE TABLE a (x int)"},
+                               {30, "0030_c", "CREATE TABLE c (x int)"}};
+  CHECK(migrate(conn, clock, first) == 30);
+  auto later = first;
+  later.push_back({20, "0020_b", "CREATE TABLE b (x int)"});
+  CHECK(migrate(conn, clock, later) == 30);
+  CHECK(conn.exec("SELECT count(*) FROM schema_migrations").integer(0, 0) == 3);
+  CHECK(conn.exec("SELECT count(*) FROM b").integer(0, 0) == 0); // table b exists
+  // A database holding a migration the binary does not know is refused.
+  CHECK_THROWS_AS(migrate(conn, clock, {first[0]}), db_error);
+  std::vector<migration> twins{{10, "0010_a", ""}, {10, "0010_again", ""}};
+  CHECK_THROWS_AS(migrate(conn, clock, twins), std::logic_error);
+  conn.exec_script("SET search_path = public");
+}
