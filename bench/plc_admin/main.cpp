@@ -188,6 +188,7 @@ public:
       ::dup2(out_fd, STDOUT_FILENO);
       ::dup2(err_fd, STDERR_FILENO);
       ::execv(args[0], args.data());
+      ::dprintf(STDERR_FILENO, "cannot execute %s: %s\n", args[0], std::strerror(errno));
       ::_exit(127);
     }
   }
@@ -486,10 +487,10 @@ void load_dataset(pl::xmlrpc_client& rpc, const xv& auth, const dataset_size& si
 // ---------------------------------------------------------------------------------------------
 // The measurement.
 
-/// Returns the size of the HTTP body answering `method(params)`, sent once on a fresh plain
-/// HTTP connection; nothing for HTTPS (the caller then re-encodes the value it got).
-std::optional<std::size_t> reply_body_bytes(const std::string& url, const std::string& method,
-                                            const std::vector<xv>& params) {
+/// Returns the HTTP body answering `method(params)`, sent once on a fresh plain HTTP
+/// connection; nothing for HTTPS (the caller then re-encodes the value it got).
+std::optional<std::string> reply_body(const std::string& url, const std::string& method,
+                                      const std::vector<xv>& params) {
   std::string error;
   auto ep = pl::parse_endpoint_url(url, &error);
   if (!ep || ep->tls)
@@ -546,7 +547,21 @@ std::optional<std::size_t> reply_body_bytes(const std::string& url, const std::s
       length = std::stoul(m[1]);
     }
   }
-  return *length;
+  return answer.substr(*body_start, *length);
+}
+
+/// Returns the median time xmlrpc-c takes to parse `xml` as a response, in milliseconds: the
+/// client's share of each call, on the same CPUs as the server when both run here.
+double decode_ms(const std::string& xml) {
+  std::vector<double> times;
+  for (int i = 0; i < 3; ++i) {
+    auto t0 = steady::now();
+    xmlrpc_c::rpcOutcome outcome;
+    xmlrpc_c::xml::parseResponse(xml, &outcome);
+    times.push_back(std::chrono::duration<double, std::milli>(steady::now() - t0).count());
+  }
+  std::sort(times.begin(), times.end());
+  return times[1];
 }
 
 struct cell {
@@ -560,6 +575,7 @@ struct cell {
   double p99_ms = 0;
   std::size_t reply_bytes = 0;
   bool reply_reencoded = false;
+  double decode_ms = 0;
 };
 
 pl::client_options client_options(const std::string& url, const std::string& ca_file) {
@@ -642,14 +658,16 @@ cell measure(const pl::client_options& options, const std::string& method,
     std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(k), all.end());
     out.p99_ms = static_cast<double>(all[k]) / 1e6;
   }
-  if (auto bytes = reply_body_bytes(options.url, method, params)) {
-    out.reply_bytes = *bytes;
+  std::string xml;
+  if (auto body = reply_body(options.url, method, params)) {
+    xml = std::move(*body);
   } else if (sample) {
-    std::string xml;
     xmlrpc_c::xml::generateResponse(xmlrpc_c::rpcOutcome{*sample}, xmlrpc_dialect_i8, &xml);
-    out.reply_bytes = xml.size();
     out.reply_reencoded = true;
   }
+  out.reply_bytes = xml.size();
+  if (!xml.empty())
+    out.decode_ms = decode_ms(xml);
   return out;
 }
 
@@ -795,9 +813,11 @@ int main(int argc, char** argv) {
                                   {"GetNodes", {"node_id", "hostname"}},
                                   {"GetPersons", {"person_id", "email"}}};
     std::chrono::duration<double> window{seconds};
+    std::string loadavg;
+    std::getline(std::ifstream{"/proc/loadavg"}, loadavg);
     std::printf("\nmeasuring: %.1f s per cell, session auth, keep-alive, one connection per "
-                "client thread\n",
-                seconds);
+                "client thread (load average before: %s)\n",
+                seconds, loadavg.c_str());
     std::fflush(stdout);
     std::vector<cell> cells;
     for (const auto& q : queries) {
@@ -816,19 +836,22 @@ int main(int argc, char** argv) {
         }
     }
 
-    std::printf("\n%-11s %-22s %7s %6s %9s %9s %9s %12s\n", "method", "return_fields", "clients",
-                "rows", "calls/s", "mean ms", "p99 ms", "reply bytes");
+    std::printf("\n%-11s %-18s %7s %6s %9s %9s %9s %12s %10s\n", "method", "return_fields",
+                "clients", "rows", "calls/s", "mean ms", "p99 ms", "reply bytes", "decode ms");
     for (const auto& c : cells) {
       std::string fields = "all";
       if (c.few)
         for (const auto& q : queries)
           if (c.method == q.method)
             fields = q.few_fields[0] + "," + q.few_fields[1];
-      std::printf("%-11s %-22s %7d %6zu %9.0f %9.2f %9.2f %12zu%s\n", c.method.c_str(),
+      std::printf("%-11s %-18s %7d %6zu %9.0f %9.2f %9.2f %12zu %10.2f%s\n", c.method.c_str(),
                   fields.c_str(), c.clients, c.rows, c.calls_per_s, c.mean_ms, c.p99_ms,
-                  c.reply_bytes, c.reply_reencoded ? " (re-encoded)" : "");
+                  c.reply_bytes, c.decode_ms, c.reply_reencoded ? " (re-encoded)" : "");
     }
-    std::printf("\nreply bytes: the HTTP body of one answer (XML-RPC); rows: entries returned\n");
+    std::printf("\nrows: entries returned; reply bytes: the HTTP body of one answer (XML-RPC);\n"
+                "decode ms: the client's xmlrpc-c parse of that body, part of each call's latency\n"
+                "(client threads and plcd share this machine's %u CPUs)\n",
+                std::thread::hardware_concurrency());
     std::fflush(stdout);
     if (server) {
       // Stop plcd here so its exit shows before the summary ends.
