@@ -410,6 +410,8 @@ void load_dataset(pl::xmlrpc_client& rpc, const xv& auth, const dataset_size& si
     auto start = steady::now();
     auto results = run_multicalls(rpc, calls, batch, &multicalls);
     std::chrono::duration<double> took = steady::now() - start;
+    if (calls.empty())
+      return results;
     std::printf("  %-58s %6d in %7.2f s  %8.0f/s  (%zu calls, %zu multicalls)\n", what, objects,
                 took.count(), objects / took.count(), calls.size(), multicalls);
     std::fflush(stdout);
@@ -853,6 +855,7 @@ int main(int argc, char** argv) {
                 "(client threads and plcd share this machine's %u CPUs)\n",
                 std::thread::hardware_concurrency());
     std::fflush(stdout);
+    rpc.call("DeleteSession", {auth}); // ends the session (it would live 24 h on a --url plcd)
     if (server) {
       // Stop plcd here so its exit shows before the summary ends.
       server.reset();
