@@ -2,6 +2,7 @@
 
 #include "plc/api/crud.hpp"
 #include "plc/api/fault.hpp"
+#include "plc/api/nodes.hpp"
 #include "plc/api/object_access.hpp"
 #include "plc/store/pool.hpp"
 
@@ -83,8 +84,10 @@ store::class_desc make_conf_file_class() {
            true,
            false,
            "Always attempt to install file even if unchanged"},
-          {"node_ids", field_type::int_list, no_ids, 0, false, false,
-           "List of nodes linked to this file"},
+          {"node_ids", field_type::int_list,
+           "ARRAY(SELECT cn.node_id FROM conf_file_node cn WHERE cn.conf_file_id = t.conf_file_id"
+           " ORDER BY 1)",
+           0, false, false, "List of nodes linked to this file"},
           {"nodegroup_ids", field_type::int_list, no_ids, 0, false, false,
            "List of node groups linked to this file"},
       },
@@ -125,6 +128,22 @@ xv delete_conf_file(call_context& ctx, const args_t& args) {
   return xmlrpc_c::value_int(1);
 }
 
+xv change_conf_file_node(call_context& ctx, const args_t& args, bool add) {
+  auto conn = ctx.svc.db->acquire();
+  int id = resolve_id(*conn, conf_file_class(), args[0]);
+  int node = resolve_id(*conn, node_class(), args[1]);
+  if (add) // no error if already linked (PLCAPI)
+    conn->exec("INSERT INTO conf_file_node (conf_file_id, node_id) VALUES ($1, $2)"
+               " ON CONFLICT DO NOTHING",
+               {std::to_string(id), std::to_string(node)});
+  else
+    conn->exec("DELETE FROM conf_file_node WHERE conf_file_id = $1 AND node_id = $2",
+               {std::to_string(id), std::to_string(node)});
+  ctx.touched("ConfFile", id);
+  ctx.touched("Node", node);
+  return xmlrpc_c::value_int(1);
+}
+
 } // namespace
 
 const store::class_desc& conf_file_class() {
@@ -159,6 +178,22 @@ void add_conf_file_methods(dispatcher& d) {
          xml_type::integer,
          "Deletes a configuration file. Returns 1.",
          delete_conf_file});
+  d.add({"AddConfFileToNode",
+         {role::admin},
+         {conf_file_id, {"node_id_or_hostname", xml_type::any}},
+         xml_type::integer,
+         "Links a configuration file to a node; no error if already linked. Returns 1.",
+         [](call_context& ctx, const args_t& args) {
+           return change_conf_file_node(ctx, args, true);
+         }});
+  d.add({"DeleteConfFileFromNode",
+         {role::admin},
+         {conf_file_id, {"node_id_or_hostname", xml_type::any}},
+         xml_type::integer,
+         "Unlinks a configuration file from a node; no error if not linked. Returns 1.",
+         [](call_context& ctx, const args_t& args) {
+           return change_conf_file_node(ctx, args, false);
+         }});
 }
 
 } // namespace pl::plc::api

@@ -2,6 +2,7 @@
 
 #include "plc/api/crud.hpp"
 #include "plc/api/fault.hpp"
+#include "plc/api/nodes.hpp"
 #include "plc/api/object_access.hpp"
 #include "plc/api/permissions.hpp"
 #include "plc/api/sites.hpp"
@@ -18,9 +19,6 @@ namespace {
 using store::field_type;
 using xv = xmlrpc_c::value;
 using args_t = std::vector<xv>;
-
-// The nodes a PCU controls come with the nodes table; until then none.
-const char* no_ids = "'{}'::integer[]";
 
 store::class_desc make_pcu_class() {
   return {
@@ -50,10 +48,12 @@ store::class_desc make_pcu_class() {
           {"password", field_type::text, {}, 254, true, true, "PCU password"},
           {"notes", field_type::text, {}, 254, true, true, "Miscellaneous notes"},
           {"model", field_type::text, {}, 32, true, true, "PCU model string"},
-          {"node_ids", field_type::int_list, no_ids, 0, false, false,
-           "List of nodes that this PCU controls"},
-          {"ports", field_type::int_list, no_ids, 0, false, false,
-           "List of the port numbers that each node is connected to"},
+          {"node_ids", field_type::int_list,
+           "ARRAY(SELECT pn.node_id FROM pcu_node pn WHERE pn.pcu_id = t.pcu_id ORDER BY pn.port)",
+           0, false, false, "List of nodes that this PCU controls"},
+          {"ports", field_type::int_list,
+           "ARRAY(SELECT pn.port FROM pcu_node pn WHERE pn.pcu_id = t.pcu_id ORDER BY pn.port)", 0,
+           false, false, "List of the port numbers that each node is connected to"},
           {"last_updated", field_type::timestamp, {}, 0, false, true, "When last updated"},
       },
   };
@@ -184,7 +184,10 @@ xv get_pcus(call_context& ctx, const args_t& args) {
   if (!is_admin(ctx.who)) {
     if (ctx.who.person_id)
       opts.condition = "t.site_id IN (" + pcu_sites_sql(ctx.who) + ")";
-    else // a node sees the PCUs of its site, once nodes exist
+    else if (ctx.who.node_id) // a node sees the PCUs of its site
+      opts.condition = "t.site_id IN (SELECT n.site_id FROM nodes n WHERE n.node_id = " +
+                       std::to_string(*ctx.who.node_id) + ")";
+    else
       opts.condition = "FALSE";
   }
   auto conn = ctx.svc.db->acquire();
@@ -213,6 +216,46 @@ xv delete_pcu(call_context& ctx, const args_t& args) {
   conn->exec("DELETE FROM pcus WHERE pcu_id = $1", {std::to_string(id)});
   ctx.touched("PCU", id);
   ctx.message = "PCU " + std::to_string(id) + " deleted";
+  return xmlrpc_c::value_int(1);
+}
+
+// --- Nodes of PCUs ---
+
+xv add_node_to_pcu(call_context& ctx, const args_t& args) {
+  int port = xmlrpc_c::value_int(args[2]).cvalue();
+  auto conn = ctx.svc.db->acquire();
+  int node = resolve_id(*conn, node_class(), args[0]);
+  int pcu = own_pcu(*conn, ctx.who, args[1]);
+  std::string n = std::to_string(node), p = std::to_string(pcu);
+  store::in_transaction(*conn, [&](store::connection& c) {
+    // PLCAPI's checks, in its order; the keys of pcu_node also hold under races.
+    if (c.exec("SELECT 1 FROM pcu_node WHERE pcu_id = $1 AND node_id = $2", {p, n}).rows() > 0)
+      throw fault(fault_code::invalid_argument, "Node already controlled by PCU");
+    auto same_site = c.exec("SELECT (SELECT site_id FROM nodes WHERE node_id = $1) ="
+                            " (SELECT site_id FROM pcus WHERE pcu_id = $2)",
+                            {n, p});
+    if (!same_site.boolean(0, 0))
+      throw fault(fault_code::invalid_argument, "Node is at a different site than this PCU");
+    unique_or_102("PCU port already in use", [&] {
+      return c.exec("INSERT INTO pcu_node (pcu_id, node_id, port) VALUES ($1, $2, $3)",
+                    {p, n, std::to_string(port)});
+    });
+  });
+  ctx.touched("Node", node);
+  ctx.touched("PCU", pcu);
+  ctx.message = "Node " + n + " added to pcu " + p + " on port " + std::to_string(port);
+  return xmlrpc_c::value_int(1);
+}
+
+xv delete_node_from_pcu(call_context& ctx, const args_t& args) {
+  auto conn = ctx.svc.db->acquire();
+  int node = resolve_id(*conn, node_class(), args[0]);
+  int pcu = own_pcu(*conn, ctx.who, args[1]);
+  conn->exec("DELETE FROM pcu_node WHERE pcu_id = $1 AND node_id = $2",
+             {std::to_string(pcu), std::to_string(node)});
+  ctx.touched("PCU", pcu);
+  ctx.touched("Node", node);
+  ctx.message = "Node " + std::to_string(node) + " removed from PCU " + std::to_string(pcu);
   return xmlrpc_c::value_int(1);
 }
 
@@ -405,6 +448,20 @@ void add_pcu_methods(dispatcher& d) {
          xml_type::integer,
          "Deletes a PCU; non-admins only at their sites. Returns 1.",
          delete_pcu});
+  d.add({"AddNodeToPCU",
+         {role::admin, role::pi, role::tech},
+         {{"node_id_or_hostname", xml_type::any}, pcu_id, {"port", xml_type::integer}},
+         xml_type::integer,
+         "Connects a node to a port of a PCU at the node's site; a node once per PCU, a port "
+         "once per PCU. Non-admins only at their sites. Returns 1.",
+         add_node_to_pcu});
+  d.add({"DeleteNodeFromPCU",
+         {role::admin, role::pi, role::tech},
+         {{"node_id_or_hostname", xml_type::any}, pcu_id},
+         xml_type::integer,
+         "Disconnects a node from a PCU; no error if it was not connected. Non-admins only at "
+         "their sites. Returns 1.",
+         delete_node_from_pcu});
   d.add({"AddPCUType",
          {role::admin},
          {{"pcu_type_fields", xml_type::structure}},

@@ -54,3 +54,22 @@ TEST_CASE_METHOD(admindb_world, "GetConfFiles is for admins and nodes; Update an
   CHECK(items(ok("admin", "GetConfFiles", {arr({i(id)})})).empty());
   CHECK(fault("admin", "DeleteConfFile", {i(id)}) == 102);
 }
+
+TEST_CASE_METHOD(admindb_world, "AddConfFileToNode and DeleteConfFileFromNode (admins)") {
+  int node = int_of(
+      ok("admin", "AddNode", {i(site_a), obj({{"hostname", s("cf-" + sfx + ".example.org")}})}));
+  int id = int_of(ok("admin", "AddConfFile", {obj({{"source", s("s")}, {"dest", s("/d")}})}));
+  CHECK(fault("pi", "AddConfFileToNode", {i(id), i(node)}) == 103);
+  CHECK(fault("admin", "AddConfFileToNode", {i(id), s("cf-" + sfx + ".example.org")}) == 0);
+  CHECK(fault("admin", "AddConfFileToNode", {i(id), i(node)}) == 0); // already: no error
+  CHECK(fault("admin", "AddConfFileToNode", {i(id), i(999999)}) == 102);
+  CHECK(fault("admin", "AddConfFileToNode", {i(999999), i(node)}) == 102);
+  CHECK(ints(member(items(ok("admin", "GetConfFiles", {i(id)}))[0], "node_ids")) ==
+        std::vector<int>{node});
+  CHECK(fault("tech", "DeleteConfFileFromNode", {i(id), i(node)}) == 103);
+  CHECK(fault("admin", "DeleteConfFileFromNode", {i(id), i(node)}) == 0);
+  CHECK(ints(member(items(ok("admin", "GetConfFiles", {i(id)}))[0], "node_ids")).empty());
+  ok("admin", "AddConfFileToNode", {i(id), i(node)});
+  ok("admin", "DeleteNode", {i(node)});
+  CHECK(ints(member(items(ok("admin", "GetConfFiles", {i(id)}))[0], "node_ids")).empty());
+}

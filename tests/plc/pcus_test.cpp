@@ -5,7 +5,7 @@ using namespace pl::test;
 
 namespace {
 
-xv pcu(const std::string& ip, const std::string& hostname = "pcu.example.org") {
+xv pcu_fields(const std::string& ip, const std::string& hostname = "pcu.example.org") {
   return obj({{"ip", s(ip)},
               {"hostname", s(hostname)},
               {"protocol", s("ssh")},
@@ -18,16 +18,16 @@ xv pcu(const std::string& ip, const std::string& hostname = "pcu.example.org") {
 } // namespace
 
 TEST_CASE_METHOD(admindb_world, "AddPCU: admins anywhere, PIs and techs at their sites") {
-  int a = int_of(ok("admin", "AddPCU", {i(site_a), pcu("10.0.0.1")}));
-  CHECK(int_of(ok("pi", "AddPCU", {s(base_a), pcu("10.0.0.2")})) > 0);
-  CHECK(int_of(ok("tech", "AddPCU", {i(site_a), pcu("2001:db8::1")})) > 0);
-  CHECK(fault("pi", "AddPCU", {i(site_b), pcu("10.0.0.3")}) == 108);
-  CHECK(fault("tech", "AddPCU", {i(site_b), pcu("10.0.0.3")}) == 108);
-  CHECK(fault("user", "AddPCU", {i(site_a), pcu("10.0.0.3")}) == 103);
-  CHECK(fault("anonymous", "AddPCU", {i(site_a), pcu("10.0.0.3")}) == 103);
-  CHECK(fault("admin", "AddPCU", {i(999999), pcu("10.0.0.3")}) == 102);
-  CHECK(fault("admin", "AddPCU", {i(site_a), pcu("10.0.0.256")}) == 102);
-  CHECK(fault("admin", "AddPCU", {i(site_a), pcu("pcu.example.org")}) == 102);
+  int a = int_of(ok("admin", "AddPCU", {i(site_a), pcu_fields("10.0.0.1")}));
+  CHECK(int_of(ok("pi", "AddPCU", {s(base_a), pcu_fields("10.0.0.2")})) > 0);
+  CHECK(int_of(ok("tech", "AddPCU", {i(site_a), pcu_fields("2001:db8::1")})) > 0);
+  CHECK(fault("pi", "AddPCU", {i(site_b), pcu_fields("10.0.0.3")}) == 108);
+  CHECK(fault("tech", "AddPCU", {i(site_b), pcu_fields("10.0.0.3")}) == 108);
+  CHECK(fault("user", "AddPCU", {i(site_a), pcu_fields("10.0.0.3")}) == 103);
+  CHECK(fault("anonymous", "AddPCU", {i(site_a), pcu_fields("10.0.0.3")}) == 103);
+  CHECK(fault("admin", "AddPCU", {i(999999), pcu_fields("10.0.0.3")}) == 102);
+  CHECK(fault("admin", "AddPCU", {i(site_a), pcu_fields("10.0.0.256")}) == 102);
+  CHECK(fault("admin", "AddPCU", {i(site_a), pcu_fields("pcu.example.org")}) == 102);
   CHECK(fault("admin", "AddPCU", {i(site_a), obj({{"hostname", s("x")}})}) == 102); // no ip
   CHECK(fault("admin", "AddPCU",
               {i(site_a), obj({{"ip", s("10.0.0.4")}, {"protocol", s(std::string(17, 'p'))}})}) ==
@@ -47,8 +47,8 @@ TEST_CASE_METHOD(admindb_world, "AddPCU: admins anywhere, PIs and techs at their
 }
 
 TEST_CASE_METHOD(admindb_world, "GetPCUs: admins see all, PIs and techs the PCUs of their sites") {
-  int a = int_of(ok("admin", "AddPCU", {i(site_a), pcu("10.1.0.1")}));
-  int b = int_of(ok("admin", "AddPCU", {i(site_b), pcu("10.1.0.2")}));
+  int a = int_of(ok("admin", "AddPCU", {i(site_a), pcu_fields("10.1.0.1")}));
+  int b = int_of(ok("admin", "AddPCU", {i(site_b), pcu_fields("10.1.0.2")}));
   CHECK(ids("admin", "GetPCUs", {arr({i(a), i(b)})}, "pcu_id") == std::vector<int>{a, b});
   CHECK(ids("pi", "GetPCUs", {arr({i(a), i(b)})}, "pcu_id") == std::vector<int>{a});
   CHECK(ids("tech", "GetPCUs", {}, "pcu_id") == std::vector<int>{a});
@@ -64,7 +64,7 @@ TEST_CASE_METHOD(admindb_world, "GetPCUs: admins see all, PIs and techs the PCUs
 }
 
 TEST_CASE_METHOD(admindb_world, "A PI of an organization manages the PCUs of its sites") {
-  int b = int_of(ok("admin", "AddPCU", {i(site_b), pcu("10.2.0.1")}));
+  int b = int_of(ok("admin", "AddPCU", {i(site_b), pcu_fields("10.2.0.1")}));
   CHECK(fault("pi", "UpdatePCU", {i(b), obj({{"notes", s("x")}})}) == 108);
   int org = int_of(ok("admin", "AddOrganization", {obj({{"name", s("org" + sfx)}})}));
   ok("admin", "AddSiteToOrganization", {i(site_b), i(org)});
@@ -77,7 +77,7 @@ TEST_CASE_METHOD(admindb_world, "A PI of an organization manages the PCUs of its
 }
 
 TEST_CASE_METHOD(admindb_world, "UpdatePCU and DeletePCU: non-admins only at their sites") {
-  int a = int_of(ok("admin", "AddPCU", {i(site_a), pcu("10.3.0.1")}));
+  int a = int_of(ok("admin", "AddPCU", {i(site_a), pcu_fields("10.3.0.1")}));
   clock.advance(std::chrono::seconds{60});
   CHECK(fault("tech", "UpdatePCU",
               {i(a), obj({{"ip", s("10.3.0.9")}, {"site_id", i(site_b)}, {"pcu_id", i(5)}})}) == 0);
@@ -96,7 +96,7 @@ TEST_CASE_METHOD(admindb_world, "UpdatePCU and DeletePCU: non-admins only at the
 }
 
 TEST_CASE_METHOD(admindb_world, "DeleteSite deletes the site's PCUs") {
-  int b = int_of(ok("admin", "AddPCU", {i(site_b), pcu("10.4.0.1")}));
+  int b = int_of(ok("admin", "AddPCU", {i(site_b), pcu_fields("10.4.0.1")}));
   ok("admin", "DeleteSite", {i(site_b)});
   CHECK(ids("admin", "GetPCUs", {arr({i(b)})}, "pcu_id").empty());
 }
@@ -162,4 +162,34 @@ TEST_CASE_METHOD(admindb_world, "PCUTypes and PCUProtocolTypes: admins write, ev
   CHECK(ids("admin", "GetPCUProtocolTypes", {arr({i(p80)})}, "port").empty());
   CHECK(items(ok("admin", "GetPCUTypes", {arr({i(t)})})).empty());
   CHECK(fault("admin", "DeletePCUType", {i(t)}) == 102);
+}
+
+TEST_CASE_METHOD(admindb_world,
+                 "AddNodeToPCU and DeleteNodeFromPCU: one port per node, same site") {
+  auto node = [&](int site, const std::string& name) {
+    return int_of(ok("admin", "AddNode",
+                     {i(site), obj({{"hostname", s(name + "-" + sfx + ".example.org")}})}));
+  };
+  int n1 = node(site_a, "n1"), n2 = node(site_a, "n2"), nb = node(site_b, "nb");
+  int pcu = int_of(ok("tech", "AddPCU", {i(site_a), pcu_fields("10.5.0.1")}));
+  CHECK(fault("tech", "AddNodeToPCU", {i(n1), i(pcu), i(1)}) == 0);
+  CHECK(fault("pi", "AddNodeToPCU", {s("n2-" + sfx + ".example.org"), i(pcu), i(2)}) == 0);
+  auto row = items(ok("pi", "GetPCUs", {arr({i(pcu)})}))[0];
+  CHECK(ints(member(row, "node_ids")) == std::vector<int>{n1, n2});
+  CHECK(ints(member(row, "ports")) == std::vector<int>{1, 2});
+  CHECK(fault("tech", "AddNodeToPCU", {i(n1), i(pcu), i(3)}) == 102);  // already controlled
+  CHECK(fault("admin", "AddNodeToPCU", {i(nb), i(pcu), i(3)}) == 102); // other site
+  int n3 = node(site_a, "n3");
+  CHECK(fault("admin", "AddNodeToPCU", {i(n3), i(pcu), i(2)}) == 102); // port in use
+  CHECK(fault("pi_b", "AddNodeToPCU", {i(n3), i(pcu), i(3)}) == 108);
+  CHECK(fault("user", "AddNodeToPCU", {i(n3), i(pcu), i(3)}) == 103);
+  CHECK(fault("admin", "AddNodeToPCU", {i(999999), i(pcu), i(3)}) == 102);
+  CHECK(fault("pi_b", "DeleteNodeFromPCU", {i(n1), i(pcu)}) == 108);
+  CHECK(fault("tech", "DeleteNodeFromPCU", {i(n1), i(pcu)}) == 0);
+  CHECK(fault("tech", "DeleteNodeFromPCU", {i(n1), i(pcu)}) == 0); // not connected: no error
+  CHECK(ints(member(items(ok("admin", "GetPCUs", {arr({i(pcu)})}))[0], "node_ids")) ==
+        std::vector<int>{n2});
+  // A deleted node leaves its PCU.
+  ok("admin", "DeleteNode", {i(n2)});
+  CHECK(ints(member(items(ok("admin", "GetPCUs", {arr({i(pcu)})}))[0], "node_ids")).empty());
 }
