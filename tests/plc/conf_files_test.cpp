@@ -66,6 +66,8 @@ TEST_CASE_METHOD(admindb_world, "AddConfFileToNode and DeleteConfFileFromNode (a
   CHECK(fault("admin", "AddConfFileToNode", {i(999999), i(node)}) == 102);
   CHECK(ints(member(items(ok("admin", "GetConfFiles", {i(id)}))[0], "node_ids")) ==
         std::vector<int>{node});
+  CHECK(ints(member(items(ok("admin", "GetNodes", {arr({i(node)})}))[0], "conf_file_ids")) ==
+        std::vector<int>{id});
   CHECK(fault("tech", "DeleteConfFileFromNode", {i(id), i(node)}) == 103);
   CHECK(fault("admin", "DeleteConfFileFromNode", {i(id), i(node)}) == 0);
   CHECK(ints(member(items(ok("admin", "GetConfFiles", {i(id)}))[0], "node_ids")).empty());

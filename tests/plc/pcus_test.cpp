@@ -177,6 +177,9 @@ TEST_CASE_METHOD(admindb_world,
   auto row = items(ok("pi", "GetPCUs", {arr({i(pcu)})}))[0];
   CHECK(ints(member(row, "node_ids")) == std::vector<int>{n1, n2});
   CHECK(ints(member(row, "ports")) == std::vector<int>{1, 2});
+  auto n2_row = items(ok("admin", "GetNodes", {arr({i(n2)}), arr({s("pcu_ids"), s("ports")})}))[0];
+  CHECK(ints(member(n2_row, "pcu_ids")) == std::vector<int>{pcu});
+  CHECK(ints(member(n2_row, "ports")) == std::vector<int>{2});
   CHECK(fault("tech", "AddNodeToPCU", {i(n1), i(pcu), i(3)}) == 102);  // already controlled
   CHECK(fault("admin", "AddNodeToPCU", {i(nb), i(pcu), i(3)}) == 102); // other site
   int n3 = node(site_a, "n3");
