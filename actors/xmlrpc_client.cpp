@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include <exception>
+#include <mutex>
 #include <new>
 #include <utility>
 
@@ -16,6 +17,7 @@
 #include <boost/beast/ssl.hpp>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <xmlrpc-c/base.h>
 #include <xmlrpc-c/girerr.hpp>
 #include <xmlrpc-c/xml.hpp>
 
@@ -379,7 +381,15 @@ struct xmlrpc_client::impl {
 };
 
 xmlrpc_client::xmlrpc_client(client_options options)
-    : impl_{std::make_unique<impl>(std::move(options))} {}
+    : impl_{std::make_unique<impl>(std::move(options))} {
+  // xmlrpc-c refuses to parse XML beyond a process-wide limit (512 KiB by
+  // default), below which large replies such as GetNodes would fail; raise it
+  // to the largest response this client accepts. Only ever raised, never lowered.
+  static std::mutex limit_mutex;
+  std::lock_guard<std::mutex> guard{limit_mutex};
+  if (xmlrpc_limit_get(XMLRPC_XML_SIZE_LIMIT_ID) < impl_->options.max_response_bytes)
+    xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, impl_->options.max_response_bytes);
+}
 
 xmlrpc_client::~xmlrpc_client() = default;
 

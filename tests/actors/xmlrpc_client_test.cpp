@@ -431,6 +431,16 @@ TEST_CASE("a response over the size limit is refused", "[xmlrpc_client]") {
   CHECK(rpc.connections_opened() == 2);
 }
 
+TEST_CASE("a response beyond xmlrpc-c's default 512 KiB parse limit is read", "[xmlrpc_client]") {
+  service svc;
+  running_server srv{test_config(false), svc.handler()};
+  xmlrpc_client rpc{options_for(false, srv.port())};
+  auto r = rpc.call("big", {xmlrpc_c::value_int(2 << 20)});
+  INFO(describe(r));
+  REQUIRE(r.ok());
+  CHECK(xmlrpc_c::value_string(r.value).cvalue().size() == std::size_t{2 << 20});
+}
+
 TEST_CASE("HTTP errors and bad endpoints are transport errors", "[xmlrpc_client]") {
   service svc;
   running_server srv{test_config(false), svc.handler()};
