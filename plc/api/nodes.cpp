@@ -5,6 +5,7 @@
 #include "plc/api/object_access.hpp"
 #include "plc/api/permissions.hpp"
 #include "plc/api/sites.hpp"
+#include "plc/api/tags.hpp"
 #include "plc/store/pool.hpp"
 
 #include <arpa/inet.h>
@@ -108,11 +109,13 @@ store::class_desc make_node_class(bool admin) {
            0, false, false, "PCU ports of this node, in the order of pcu_ids"},
           {"peer_id", field_type::integer, no_peer, 0, false, true, "Peer of a foreign node"},
           {"peer_node_id", field_type::integer, no_peer, 0, false, true, "Node id at the peer"},
-          {"node_tag_ids", field_type::int_list, no_ids, 0, false, false, "Tags of this node"},
+          {"node_tag_ids", field_type::int_list, tag_ids_sql("node_tag", "node_id"), 0, false,
+           false, "Tags of this node"},
           {"nodegroup_ids", field_type::int_list, no_ids, 0, false, false,
            "Node groups this node is in"},
       },
       "NOT t.deleted",
+      "node_tag",
   };
   if (!admin)
     std::erase_if(cls.fields, [](const store::field_desc& f) {
@@ -152,10 +155,12 @@ store::class_desc make_interface_class() {
            true,
            false,
            "Is the node's primary interface"},
-          {"interface_tag_ids", field_type::int_list, no_ids, 0, false, false,
-           "Tags of this interface"},
+          {"interface_tag_ids", field_type::int_list, tag_ids_sql("interface_tag", "interface_id"),
+           0, false, false, "Tags of this interface"},
           {"last_updated", field_type::timestamp, {}, 0, false, true, "When last updated"},
       },
+      {},
+      "interface_tag",
   };
 }
 
@@ -281,11 +286,13 @@ xv add_node(call_context& ctx, const args_t& args) {
 xv get_nodes(call_context& ctx, const args_t& args) {
   bool admin = is_admin(ctx.who);
   auto conn = ctx.svc.db->acquire();
+  select_options opts; // tag names are fields too (PLCAPI 5.x)
+  opts.tag_names = tag_type_names(*conn);
   if (admin)
     return get_soft_deleted(*conn, node_admin_class(), node_with_deleted(), arg_or_nil(args, 0),
-                            arg_or_nil(args, 1), true);
+                            arg_or_nil(args, 1), true, opts);
   return get_soft_deleted(*conn, node_class(), node_class(), arg_or_nil(args, 0),
-                          visible_return_fields(arg_or_nil(args, 1)), false);
+                          visible_return_fields(arg_or_nil(args, 1)), false, opts);
 }
 
 xv update_node(call_context& ctx, const args_t& args) {
@@ -529,8 +536,10 @@ xv add_interface(call_context& ctx, const args_t& args) {
 
 xv get_interfaces(call_context& ctx, const args_t& args) {
   auto conn = ctx.svc.db->acquire();
+  select_options opts;
+  opts.tag_names = tag_type_names(*conn);
   return get_objects(*conn, interface_class(), normalize_filter(arg_or_nil(args, 0)),
-                     arg_or_nil(args, 1));
+                     arg_or_nil(args, 1), opts);
 }
 
 xv update_interface(call_context& ctx, const args_t& args) {
@@ -570,6 +579,35 @@ xv delete_interface(call_context& ctx, const args_t& args) {
   ctx.touched("Node", node_id);
   ctx.touched("Interface", id);
   return xmlrpc_c::value_int(1);
+}
+
+// --- Node and interface tags ---
+
+/// PLCAPI's caller_may_write_node_tag: one of the tag type's roles, and the
+/// node itself or a person of its site (or a PI over it through an organization).
+void may_write_node_tag(store::connection& conn, const caller& who, int node_id,
+                        const tag_type_info& type) {
+  if (!holds_tag_type_role(who, type))
+    throw fault(fault_code::permission_denied, "Role mismatch for writing tag " + type.tagname);
+  if (who.node_id && *who.node_id == node_id)
+    return;
+  int site_id = node_site(conn, node_id);
+  if (who.person_id) {
+    auto sites = member_site_ids(conn, *who.person_id);
+    if (std::find(sites.begin(), sites.end(), site_id) != sites.end())
+      return;
+  }
+  if (can_manage_site(conn, who, site_id))
+    return;
+  throw fault(fault_code::permission_denied,
+              "Writing node tag: must belong in the same site as the node");
+}
+
+void may_write_interface_tag(store::connection& conn, const caller& who, int interface_id,
+                             const tag_type_info& type) {
+  auto res = conn.exec("SELECT node_id FROM interfaces WHERE interface_id = $1",
+                       {std::to_string(interface_id)});
+  may_write_node_tag(conn, who, static_cast<int>(res.integer(0, 0)), type);
 }
 
 } // namespace
@@ -634,6 +672,7 @@ bool can_manage_nodes(store::connection& conn, const caller& who, int site_id) {
 void delete_node(store::connection& conn, int node_id, const std::string& now) {
   std::string id = std::to_string(node_id);
   conn.exec("DELETE FROM interfaces WHERE node_id = $1", {id});
+  conn.exec("DELETE FROM node_tag WHERE node_id = $1", {id});
   conn.exec("DELETE FROM sessions WHERE session_id IN"
             " (SELECT session_id FROM node_session WHERE node_id = $1)",
             {id});
@@ -711,6 +750,28 @@ std::vector<method_spec> node_method_specs() {
 void add_node_methods(dispatcher& d) {
   for (auto& spec : node_method_specs())
     d.add(std::move(spec));
+  add_tag_kind_methods(d, {"NodeTag",
+                           "node_tag",
+                           &node_class(),
+                           {{"hostname", "hostname"}},
+                           true,
+                           may_write_node_tag,
+                           {},
+                           {role::admin, role::pi, role::tech, role::user},
+                           {role::admin, role::pi, role::user, role::tech, role::node},
+                           {role::admin, role::pi, role::tech, role::user},
+                           {role::admin, role::pi, role::user, role::tech}});
+  add_tag_kind_methods(d, {"InterfaceTag",
+                           "interface_tag",
+                           &interface_class(),
+                           {{"ip", "ip"}},
+                           false,
+                           may_write_interface_tag,
+                           {},
+                           {role::admin, role::pi, role::tech, role::user},
+                           {role::admin, role::pi, role::user, role::tech, role::node},
+                           {role::admin, role::pi, role::tech, role::user},
+                           {role::admin, role::pi, role::user, role::tech}});
 }
 
 } // namespace pl::plc::api

@@ -34,7 +34,7 @@ std::string normalize_mac(const std::string& mac);
 bool can_manage_nodes(store::connection& conn, const caller& who, int site_id);
 
 /// Soft-deletes node `node_id` with PLCAPI's cascade: its interfaces and its
-/// session go. `now` is epoch seconds. Runs inside the caller's transaction.
+/// session and tags go. `now` is epoch seconds. Runs inside the caller's transaction.
 void delete_node(store::connection& conn, int node_id, const std::string& now);
 
 /// Returns the method declarations of Nodes, NodeTypes, BootStates,
@@ -45,7 +45,9 @@ std::vector<method_spec> node_method_specs();
 /// AddNodeType, GetNodeTypes, DeleteNodeType, AddBootState, GetBootStates,
 /// DeleteBootState, AddNetworkMethod, GetNetworkMethods, DeleteNetworkMethod,
 /// AddNetworkType, GetNetworkTypes, DeleteNetworkType, AddInterface,
-/// GetInterfaces, UpdateInterface, DeleteInterface.
+/// GetInterfaces, UpdateInterface, DeleteInterface, and the node and interface
+/// tags (AddNodeTag, GetNodeTags, UpdateNodeTag, DeleteNodeTag, and the same
+/// for InterfaceTag).
 void add_node_methods(dispatcher& d);
 
 } // namespace pl::plc::api

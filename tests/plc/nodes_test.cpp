@@ -433,6 +433,47 @@ TEST_CASE_METHOD(node_world, "UpdateInterface and DeleteInterface: checks and ri
   CHECK(fault("pi", "DeleteInterface", {i(other)}) == 102);
 }
 
+TEST_CASE_METHOD(node_world, "Node and interface tags: rights, filters, cascades") {
+  int n = add_node("admin", site_a, "tagged");
+  int other = add_node("admin", site_a, "untagged");
+  // arch: admin, pi, user, tech may set it, at the node's site.
+  int t = int_of(ok("user", "AddNodeTag", {i(n), s("arch"), s("x86_64")}));
+  CHECK(fault("user_b", "AddNodeTag", {i(other), s("arch"), s("i386")}) == 108);  // other site
+  CHECK(fault("tech", "AddNodeTag", {i(n), s("deployment"), s("alpha")}) == 108); // admin only
+  CHECK(fault("admin", "AddNodeTag", {i(n), s("deployment"), s("alpha")}) == 0);
+  CHECK(fault("pi", "AddNodeTag", {i(n), s("arch"), s("again")}) == 102); // one per type
+  ok("tech", "UpdateNodeTag", {i(t), s("aarch64")});
+  CHECK(fault("user_b", "UpdateNodeTag", {i(t), s("x")}) == 108);
+  // Tag names are GetNodes fields.
+  CHECK(ids("anonymous", "GetNodes", {obj({{"arch", s("aarch64")}})}, "node_id") ==
+        std::vector<int>{n});
+  auto row = items(ok("user", "GetNodes", {arr({i(n)}), arr({s("hostname"), s("arch")})}))[0];
+  CHECK(str_of(member(row, "arch")) == "aarch64");
+  auto bare = items(ok("user", "GetNodes", {arr({i(other)}), arr({s("arch")})}))[0];
+  CHECK(member(bare, "arch").type() == xv::TYPE_NIL);
+  CHECK(ints(member(node("admin", n), "node_tag_ids")).size() == 2);
+  auto tags = items(ok("tech", "GetNodeTags", {obj({{"node_id", i(n)}, {"tagname", s("arch")}})}));
+  REQUIRE(tags.size() == 1);
+  CHECK(str_of(member(tags[0], "hostname")) == host("tagged"));
+  CHECK(str_of(member(tags[0], "value")) == "aarch64");
+  // Interface tags: ifname is for admin, pi and tech.
+  int iface = int_of(ok("admin", "AddInterface", {i(n), obj(dhcp_if)}));
+  int it = int_of(ok("pi", "AddInterfaceTag", {i(iface), s("ifname"), s("eth0")}));
+  CHECK(fault("user", "AddInterfaceTag", {i(iface), s("driver"), s("e1000")}) == 108);
+  CHECK(fault("pi_b", "AddInterfaceTag", {i(iface), s("driver"), s("e1000")}) == 108);
+  CHECK(ids("user", "GetInterfaces", {obj({{"ifname", s("eth0")}})}, "interface_id") ==
+        std::vector<int>{iface});
+  auto irow = items(ok("admin", "GetInterfaces", {arr({i(iface)})}))[0];
+  CHECK(ints(member(irow, "interface_tag_ids")) == std::vector<int>{it});
+  CHECK(fault("user", "DeleteInterfaceTag", {i(it)}) == 108);
+  // Deleting the interface takes its tags; deleting the node its tags.
+  ok("admin", "DeleteInterface", {i(iface)});
+  CHECK(items(ok("admin", "GetInterfaceTags", {arr({i(it)})})).empty());
+  ok("admin", "DeleteNode", {i(n)});
+  CHECK(items(ok("admin", "GetNodeTags", {arr({i(t)})})).empty());
+  CHECK(fault("admin", "UpdateNodeTag", {i(t), s("x")}) == 102);
+}
+
 TEST_CASE_METHOD(node_world, "NodeNetwork legacy names rename filters, return_fields, results") {
   int n = add_node("admin", site_a, "legacy");
   int a = int_of(ok("pi", "AddNodeNetwork", {i(n), obj(static_if)}));
