@@ -132,13 +132,7 @@ xv change_conf_file_node(call_context& ctx, const args_t& args, bool add) {
   auto conn = ctx.svc.db->acquire();
   int id = resolve_id(*conn, conf_file_class(), args[0]);
   int node = resolve_id(*conn, node_class(), args[1]);
-  if (add) // no error if already linked (PLCAPI)
-    conn->exec("INSERT INTO conf_file_node (conf_file_id, node_id) VALUES ($1, $2)"
-               " ON CONFLICT DO NOTHING",
-               {std::to_string(id), std::to_string(node)});
-  else
-    conn->exec("DELETE FROM conf_file_node WHERE conf_file_id = $1 AND node_id = $2",
-               {std::to_string(id), std::to_string(node)});
+  set_link(*conn, {"conf_file_node", "conf_file_id", "node_id"}, id, node, add);
   ctx.touched("ConfFile", id);
   ctx.touched("Node", node);
   return xmlrpc_c::value_int(1);

@@ -171,6 +171,14 @@ int resolve_id(store::connection& conn, const store::class_desc& cls, const xv& 
   return static_cast<int>(res.integer(0, 0));
 }
 
+void set_link(store::connection& conn, const link_table& link, int left, int right, bool present) {
+  std::string table = link.table, l = link.left, r = link.right;
+  std::string sql = present ? "INSERT INTO " + table + " (" + l + ", " + r +
+                                  ") VALUES ($1, $2) ON CONFLICT DO NOTHING"
+                            : "DELETE FROM " + table + " WHERE " + l + " = $1 AND " + r + " = $2";
+  conn.exec(sql, {std::to_string(left), std::to_string(right)});
+}
+
 xv get_objects(store::connection& conn, const store::class_desc& cls, const xv& filter,
                const xv& return_fields, const select_options& opts) {
   auto q = build_select(cls, filter, return_fields, opts);

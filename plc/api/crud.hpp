@@ -44,6 +44,18 @@ bool update_row(store::connection& conn, const store::class_desc& cls, int id,
 int resolve_id(store::connection& conn, const store::class_desc& cls,
                const xmlrpc_c::value& id_or_name);
 
+/// Names a join table that links two classes, e.g. {"person_role", "person_id", "role_id"}.
+/// The names come from code, never from a caller.
+struct link_table {
+  const char* table;
+  const char* left;
+  const char* right;
+};
+
+/// Adds the row (left, right) to `link` (no error if it is there, as PLCAPI's
+/// Add*To* methods) or removes it (no error if it is not).
+void set_link(store::connection& conn, const link_table& link, int left, int right, bool present);
+
 /// Runs a Get*: builds the SELECT, executes it and marshals the rows.
 xmlrpc_c::value get_objects(store::connection& conn, const store::class_desc& cls,
                             const xmlrpc_c::value& filter, const xmlrpc_c::value& return_fields,

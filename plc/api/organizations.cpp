@@ -127,13 +127,7 @@ xv change_site(call_context& ctx, const args_t& args, bool add) {
   auto conn = ctx.svc.db->acquire();
   int site = resolve_id(*conn, site_class(), args[0]);
   int org = resolve_id(*conn, organization_class(), args[1]);
-  if (add)
-    conn->exec("INSERT INTO organization_site (organization_id, site_id) VALUES ($1, $2)"
-               " ON CONFLICT DO NOTHING",
-               {std::to_string(org), std::to_string(site)});
-  else
-    conn->exec("DELETE FROM organization_site WHERE organization_id = $1 AND site_id = $2",
-               {std::to_string(org), std::to_string(site)});
+  set_link(*conn, {"organization_site", "organization_id", "site_id"}, org, site, add);
   ctx.touched("Organization", org);
   ctx.touched("Site", site);
   return xmlrpc_c::value_int(1);
@@ -143,13 +137,7 @@ xv change_person(call_context& ctx, const args_t& args, bool add) {
   auto conn = ctx.svc.db->acquire();
   int person = resolve_member(*conn, args[0]);
   int org = resolve_id(*conn, organization_class(), args[1]);
-  if (add)
-    conn->exec("INSERT INTO organization_person (organization_id, person_id) VALUES ($1, $2)"
-               " ON CONFLICT DO NOTHING",
-               {std::to_string(org), std::to_string(person)});
-  else
-    conn->exec("DELETE FROM organization_person WHERE organization_id = $1 AND person_id = $2",
-               {std::to_string(org), std::to_string(person)});
+  set_link(*conn, {"organization_person", "organization_id", "person_id"}, org, person, add);
   ctx.touched("Organization", org);
   ctx.touched("Person", person);
   return xmlrpc_c::value_int(1);

@@ -361,13 +361,7 @@ xv change_role(call_context& ctx, const args_t& args, bool grant) {
       throw fault(fault_code::invalid_argument, "Not allowed to grant that role");
     throw fault(fault_code::permission_denied, "Not allowed to revoke that role");
   }
-  if (grant)
-    conn->exec("INSERT INTO person_role (person_id, role_id) VALUES ($1, $2)"
-               " ON CONFLICT DO NOTHING",
-               {std::to_string(person), std::to_string(role)});
-  else
-    conn->exec("DELETE FROM person_role WHERE person_id = $1 AND role_id = $2",
-               {std::to_string(person), std::to_string(role)});
+  set_link(*conn, {"person_role", "person_id", "role_id"}, person, role, grant);
   ctx.touched("Person", person);
   ctx.touched("Role", role);
   return xmlrpc_c::value_int(1);

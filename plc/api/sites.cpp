@@ -353,13 +353,8 @@ xv change_address_type(call_context& ctx, const args_t& args, bool add) {
   auto conn = ctx.svc.db->acquire();
   int type_id = resolve_id(*conn, address_type_class(), args[0]);
   int address_id = own_address(*conn, ctx.who, args[1]);
-  if (add)
-    conn->exec("INSERT INTO address_address_type (address_id, address_type_id) VALUES ($1, $2)"
-               " ON CONFLICT DO NOTHING",
-               {std::to_string(address_id), std::to_string(type_id)});
-  else
-    conn->exec("DELETE FROM address_address_type WHERE address_id = $1 AND address_type_id = $2",
-               {std::to_string(address_id), std::to_string(type_id)});
+  set_link(*conn, {"address_address_type", "address_id", "address_type_id"}, address_id, type_id,
+           add);
   ctx.touched("Address", address_id);
   ctx.touched("AddressType", type_id);
   return xmlrpc_c::value_int(1);

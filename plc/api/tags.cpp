@@ -123,13 +123,7 @@ xv change_tag_type_role(call_context& ctx, const args_t& args, bool add) {
   auto conn = ctx.svc.db->acquire();
   int role = resolve_id(*conn, role_class(), args[0]);
   int type = resolve_id(*conn, tag_type_class(), args[1]);
-  if (add)
-    conn->exec("INSERT INTO tag_type_role (tag_type_id, role_id) VALUES ($1, $2)"
-               " ON CONFLICT DO NOTHING",
-               {std::to_string(type), std::to_string(role)});
-  else
-    conn->exec("DELETE FROM tag_type_role WHERE tag_type_id = $1 AND role_id = $2",
-               {std::to_string(type), std::to_string(role)});
+  set_link(*conn, {"tag_type_role", "tag_type_id", "role_id"}, type, role, add);
   ctx.touched("TagType", type);
   ctx.touched("Role", role);
   ctx.message = "Role " + std::to_string(role) + (add ? " added to" : " revoked from") +
