@@ -7,6 +7,7 @@
 #include "plc/api/legacy.hpp"
 #include "plc/api/mailer.hpp"
 #include "plc/api/messages.hpp"
+#include "plc/api/nodegroups.hpp"
 #include "plc/api/nodes.hpp"
 #include "plc/api/organizations.hpp"
 #include "plc/api/password.hpp"
@@ -158,6 +159,7 @@ int run(plc::plcd_config cfg) {
   plc::api::add_key_methods(api);
   plc::api::add_pcu_methods(api);
   plc::api::add_conf_file_methods(api);
+  plc::api::add_nodegroup_methods(api);
 
   plc::http::server_config http_cfg;
   http_cfg.address = cfg.address;

@@ -111,8 +111,10 @@ store::class_desc make_node_class(bool admin) {
           {"peer_node_id", field_type::integer, no_peer, 0, false, true, "Node id at the peer"},
           {"node_tag_ids", field_type::int_list, tag_ids_sql("node_tag", "node_id"), 0, false,
            false, "Tags of this node"},
-          {"nodegroup_ids", field_type::int_list, no_ids, 0, false, false,
-           "Node groups this node is in"},
+          {"nodegroup_ids", field_type::int_list,
+           "ARRAY(SELECT gn.nodegroup_id FROM nodegroup_node gn WHERE gn.node_id = t.node_id"
+           " ORDER BY 1)",
+           0, false, false, "Node groups this node is in (by its tag values)"},
       },
       "NOT t.deleted",
       "node_tag",

@@ -113,6 +113,14 @@ xv update_tag_type(call_context& ctx, const args_t& args) {
 xv delete_tag_type(call_context& ctx, const args_t& args) {
   auto conn = ctx.svc.db->acquire();
   int id = resolve_id(*conn, tag_type_class(), args[0]);
+  // A node group is defined by its tag type: refuse rather than drop the group.
+  auto groups = conn->exec("SELECT string_agg(groupname, ', ' ORDER BY groupname) FROM nodegroups"
+                           " WHERE tag_type_id = $1 HAVING count(*) > 0",
+                           {std::to_string(id)});
+  if (groups.rows() > 0)
+    throw fault(fault_code::invalid_argument,
+                "Tag type " + std::to_string(id) + " defines node group(s) " +
+                    std::string{groups.text(0, 0)} + ": delete them first");
   // The tags of this type and its role list go with it (ON DELETE CASCADE).
   conn->exec("DELETE FROM tag_types WHERE tag_type_id = $1", {std::to_string(id)});
   ctx.touched("TagType", id);
@@ -404,7 +412,8 @@ void add_tag_methods(dispatcher& d) {
          {role::admin},
          {type},
          xml_type::integer,
-         "Deletes a tag type with every tag of that type. Returns 1.",
+         "Deletes a tag type with every tag of that type; refused (102) while a node group is "
+         "defined by it. Returns 1.",
          delete_tag_type});
   const param_spec role_arg{"role_id_or_name", xml_type::any};
   const param_spec tagname{"tag_type_id_or_tagname", xml_type::any};

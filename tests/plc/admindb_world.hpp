@@ -12,6 +12,7 @@
 #include "plc/api/legacy.hpp"
 #include "plc/api/mailer.hpp"
 #include "plc/api/messages.hpp"
+#include "plc/api/nodegroups.hpp"
 #include "plc/api/nodes.hpp"
 #include "plc/api/organizations.hpp"
 #include "plc/api/password.hpp"
@@ -125,6 +126,7 @@ struct admindb_world {
     plc::api::add_key_methods(api);
     plc::api::add_pcu_methods(api);
     plc::api::add_conf_file_methods(api);
+    plc::api::add_nodegroup_methods(api);
     plc::api::add_event_methods(api);
     add_actor("admin", {10});
     base_a = "sa" + sfx;
