@@ -2,6 +2,7 @@
 
 #include "plc/api/crud.hpp"
 #include "plc/api/fault.hpp"
+#include "plc/api/nodegroups.hpp"
 #include "plc/api/nodes.hpp"
 #include "plc/api/object_access.hpp"
 #include "plc/store/pool.hpp"
@@ -13,9 +14,6 @@ namespace {
 using store::field_type;
 using xv = xmlrpc_c::value;
 using args_t = std::vector<xv>;
-
-// Links to nodes and node groups come with those tables; until then none.
-const char* no_ids = "'{}'::integer[]";
 
 store::class_desc make_conf_file_class() {
   return {
@@ -88,8 +86,10 @@ store::class_desc make_conf_file_class() {
            "ARRAY(SELECT cn.node_id FROM conf_file_node cn WHERE cn.conf_file_id = t.conf_file_id"
            " ORDER BY 1)",
            0, false, false, "List of nodes linked to this file"},
-          {"nodegroup_ids", field_type::int_list, no_ids, 0, false, false,
-           "List of node groups linked to this file"},
+          {"nodegroup_ids", field_type::int_list,
+           "ARRAY(SELECT cg.nodegroup_id FROM conf_file_nodegroup cg"
+           " WHERE cg.conf_file_id = t.conf_file_id ORDER BY 1)",
+           0, false, false, "List of node groups linked to this file"},
       },
   };
 }
@@ -135,6 +135,16 @@ xv change_conf_file_node(call_context& ctx, const args_t& args, bool add) {
   set_link(*conn, {"conf_file_node", "conf_file_id", "node_id"}, id, node, add);
   ctx.touched("ConfFile", id);
   ctx.touched("Node", node);
+  return xmlrpc_c::value_int(1);
+}
+
+xv change_conf_file_nodegroup(call_context& ctx, const args_t& args, bool add) {
+  auto conn = ctx.svc.db->acquire();
+  int id = resolve_id(*conn, conf_file_class(), args[0]);
+  int group = resolve_id(*conn, nodegroup_class(), args[1]);
+  set_link(*conn, {"conf_file_nodegroup", "conf_file_id", "nodegroup_id"}, id, group, add);
+  ctx.touched("ConfFile", id);
+  ctx.touched("NodeGroup", group);
   return xmlrpc_c::value_int(1);
 }
 
@@ -187,6 +197,22 @@ void add_conf_file_methods(dispatcher& d) {
          "Unlinks a configuration file from a node; no error if not linked. Returns 1.",
          [](call_context& ctx, const args_t& args) {
            return change_conf_file_node(ctx, args, false);
+         }});
+  d.add({"AddConfFileToNodeGroup",
+         {role::admin},
+         {conf_file_id, {"nodegroup_id_or_name", xml_type::any}},
+         xml_type::integer,
+         "Links a configuration file to a node group; no error if already linked. Returns 1.",
+         [](call_context& ctx, const args_t& args) {
+           return change_conf_file_nodegroup(ctx, args, true);
+         }});
+  d.add({"DeleteConfFileFromNodeGroup",
+         {role::admin},
+         {conf_file_id, {"nodegroup_id_or_name", xml_type::any}},
+         xml_type::integer,
+         "Unlinks a configuration file from a node group; no error if not linked. Returns 1.",
+         [](call_context& ctx, const args_t& args) {
+           return change_conf_file_nodegroup(ctx, args, false);
          }});
 }
 

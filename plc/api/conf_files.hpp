@@ -9,7 +9,9 @@ namespace pl::plc::api {
 /// installs on nodes, with its permissions and commands.
 const store::class_desc& conf_file_class();
 
-/// Registers AddConfFile, GetConfFiles, UpdateConfFile and DeleteConfFile.
+/// Registers AddConfFile, GetConfFiles, UpdateConfFile, DeleteConfFile and the
+/// links AddConfFileToNode, DeleteConfFileFromNode, AddConfFileToNodeGroup and
+/// DeleteConfFileFromNodeGroup.
 void add_conf_file_methods(dispatcher& d);
 
 } // namespace pl::plc::api

@@ -183,3 +183,36 @@ TEST_CASE_METHOD(groups_world, "a tag type that defines a group cannot be delete
   ok("admin", "DeleteTagType", {s(tag)});
   CHECK(items(ok("admin", "GetTagTypes", {s(tag)})).empty());
 }
+
+TEST_CASE_METHOD(groups_world, "AddConfFileToNodeGroup and DeleteConfFileFromNodeGroup") {
+  int g = int_of(ok("admin", "AddNodeGroup", {s("alpha" + sfx), s(tag), s("alpha")}));
+  int cf = int_of(ok("admin", "AddConfFile", {obj({{"source", s("s")}, {"dest", s("/d")}})}));
+  int cf2 = int_of(ok("admin", "AddConfFile", {obj({{"source", s("t")}, {"dest", s("/e")}})}));
+  for (const char* actor : {"pi", "user", "tech", "anonymous"}) {
+    CHECK(fault(actor, "AddConfFileToNodeGroup", {i(cf), i(g)}) == 103);
+    CHECK(fault(actor, "DeleteConfFileFromNodeGroup", {i(cf), i(g)}) == 103);
+  }
+  ok("admin", "AddConfFileToNodeGroup", {i(cf), s("alpha" + sfx)});
+  ok("admin", "AddConfFileToNodeGroup", {i(cf), i(g)}); // already linked: no error
+  ok("admin", "AddConfFileToNodeGroup", {i(cf2), i(g)});
+  CHECK(fault("admin", "AddConfFileToNodeGroup", {i(cf), i(999999)}) == 102);
+  CHECK(fault("admin", "AddConfFileToNodeGroup", {i(999999), i(g)}) == 102);
+  CHECK(fault("admin", "AddConfFileToNodeGroup", {i(cf), s("nope" + sfx)}) == 102);
+  CHECK(ints(member(items(ok("admin", "GetConfFiles", {i(cf)}))[0], "nodegroup_ids")) ==
+        std::vector<int>{g});
+  CHECK(ints(member(items(ok("admin", "GetNodeGroups", {i(g)}))[0], "conf_file_ids")) ==
+        std::vector<int>{cf, cf2});
+  CHECK(ids("admin", "GetConfFiles", {obj({{"&nodegroup_ids", i(g)}})}, "conf_file_id") ==
+        std::vector<int>{cf, cf2});
+  ok("admin", "DeleteConfFileFromNodeGroup", {i(cf), s("alpha" + sfx)});
+  ok("admin", "DeleteConfFileFromNodeGroup", {i(cf), i(g)}); // not linked: no error
+  CHECK(ints(member(items(ok("admin", "GetConfFiles", {i(cf)}))[0], "nodegroup_ids")).empty());
+  CHECK(ints(member(items(ok("admin", "GetNodeGroups", {i(g)}))[0], "conf_file_ids")) ==
+        std::vector<int>{cf2});
+  // Deleting the conf file, or the group, drops the link.
+  ok("admin", "DeleteConfFile", {i(cf2)});
+  CHECK(ints(member(items(ok("admin", "GetNodeGroups", {i(g)}))[0], "conf_file_ids")).empty());
+  ok("admin", "AddConfFileToNodeGroup", {i(cf), i(g)});
+  ok("admin", "DeleteNodeGroup", {i(g)});
+  CHECK(ints(member(items(ok("admin", "GetConfFiles", {i(cf)}))[0], "nodegroup_ids")).empty());
+}
