@@ -38,7 +38,8 @@ role_set parse_role_ids(std::string_view csv) {
     auto comma = csv.find(',');
     auto item = csv.substr(0, comma);
     csv = comma == std::string_view::npos ? std::string_view{} : csv.substr(comma + 1);
-    if (auto r = role_from_id(std::stoi(std::string{item})))
+    // Accounts never act as nodes, even if an imported row grants them 50.
+    if (auto r = role_from_id(std::stoi(std::string{item})); r && *r != role::node)
       out.push_back(*r);
   }
   return out;

@@ -353,6 +353,10 @@ xv change_role(call_context& ctx, const args_t& args, bool grant) {
   int person = resolve_person(*conn, args[1]);
   if (!can_update_person(*conn, ctx.who, person))
     throw fault(fault_code::permission_denied, "Not allowed to update specified account");
+  // The node role (50) is what node-authenticated callers hold; an account
+  // holding it could pass for a node.
+  if (grant && role_from_id(role) == api::role::node)
+    throw fault(fault_code::invalid_argument, "The node role belongs to nodes, not to accounts");
   // Non-admins grant and revoke only roles below their own (higher ids), so
   // a PI manages user and tech at their sites. PLCAPI answers a refused
   // grant with 102 and a refused revocation with 108.

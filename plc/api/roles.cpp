@@ -18,11 +18,12 @@ constexpr std::array<std::pair<role, std::string_view>, 7> names{{
     {role::peer, "peer"},
 }};
 
-constexpr std::array<std::pair<role, int>, 4> ids{{
+constexpr std::array<std::pair<role, int>, 5> ids{{
     {role::admin, 10},
     {role::pi, 20},
     {role::user, 30},
     {role::tech, 40},
+    {role::node, 50},
 }};
 
 } // namespace

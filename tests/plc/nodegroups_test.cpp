@@ -216,3 +216,27 @@ TEST_CASE_METHOD(groups_world, "AddConfFileToNodeGroup and DeleteConfFileFromNod
   ok("admin", "DeleteNodeGroup", {i(g)});
   CHECK(ints(member(items(ok("admin", "GetConfFiles", {i(cf)}))[0], "nodegroup_ids")).empty());
 }
+
+TEST_CASE_METHOD(groups_world,
+                 "the node role: listed, usable in tag type roles, not for accounts") {
+  std::map<int, std::string> roles;
+  for (auto& r : items(ok("user", "GetRoles", {})))
+    roles[int_of(member(r, "role_id"))] = str_of(member(r, "name"));
+  CHECK(roles.at(50) == "node");
+  ok("admin", "AddRoleToTagType", {s("node"), s(tag)});
+  ok("admin", "AddRoleToTagType", {i(20), i(tag_type)});
+  auto row = items(ok("admin", "GetTagTypes", {i(tag_type)}))[0];
+  CHECK(ints(member(row, "role_ids")) == std::vector<int>{20, 50});
+  CHECK(items(member(row, "roles")).size() == 2);
+  CHECK(str_of(items(member(row, "roles"))[1]) == "node");
+  ok("admin", "DeleteRoleFromTagType", {i(50), s(tag)});
+  CHECK(ints(member(items(ok("admin", "GetTagTypes", {i(tag_type)}))[0], "role_ids")) ==
+        std::vector<int>{20});
+  // No account may hold it, not even by an admin's grant.
+  auto r = call("admin", "AddRoleToPerson", {s("node"), i(id["user"])});
+  CHECK(r.code == 102);
+  CHECK(r.text.find("node") != std::string::npos);
+  CHECK(fault("pi", "AddRoleToPerson", {i(50), i(id["user"])}) == 102);
+  auto person = items(ok("admin", "GetPersons", {arr({i(id["user"])})}))[0];
+  CHECK(ints(member(person, "role_ids")) == std::vector<int>{30});
+}
