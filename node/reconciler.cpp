@@ -1,5 +1,6 @@
 #include "node/reconciler.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "actors/errors.hpp"
@@ -21,6 +22,26 @@ bool may_exist(sliver_phase p) {
 
 bool wanted(const sliver_record& r) {
   return !r.removed() && r.instantiated && r.spec.instantiation != "not-instantiated";
+}
+
+// Says whether the node has promised the sliver its resources: it is (or
+// is about to be) instantiated and alive.
+bool counted(const sliver_record& r, std::int64_t now) {
+  if (r.removed() || r.spec.expires < now)
+    return false;
+  const auto& inst = r.spec.instantiation;
+  return inst == "plc-instantiated" || inst == "nm-controller" ||
+         (inst == "delegated" && r.instantiated);
+}
+
+// The promises of every counted record except those in `skip`.
+std::map<std::string, rspec> promised(const node_records& records, std::int64_t now,
+                                      const std::set<std::string>& skip = {}) {
+  std::map<std::string, rspec> result;
+  for (const auto& [name, r] : records.slivers)
+    if (!skip.count(name) && counted(r, now))
+      result.emplace(name, r.spec.resources);
+  return result;
 }
 
 // The fields the container is made from; a change needs a configure.
@@ -221,8 +242,52 @@ caf::expected<plan> reconciler::apply(const desired_state& desired, const node_r
         r.removal = "not in PLC's full snapshot";
     p.records.min_timestamp = desired.timestamp;
   }
+  // Admission: deliveries that raise promises are checked against what the
+  // node holds, in name order; held slivers keep their current promise.
+  std::set<std::string> raising;
+  for (const auto& spec : desired.slivers) {
+    auto i = recs.find(spec.name);
+    if (i == recs.end() || !counted(i->second, now))
+      continue;
+    const auto* before = records.find(spec.name);
+    if (before == nullptr || !counted(*before, now) ||
+        promises_more(before->spec.resources, i->second.spec.resources))
+      raising.insert(spec.name);
+  }
+  auto held = promised(p.records, now, raising);
+  for (const auto& name : raising) {
+    if (const auto* before = records.find(name); before && counted(*before, now))
+      held[name] = before->spec.resources;
+    auto why = admission_.check(name, recs.at(name).spec.resources, held);
+    if (!why) {
+      held[name] = recs.at(name).spec.resources;
+      continue;
+    }
+    p.refusals.push_back({name, "admission refused: " + *why});
+    if (auto old = records.slivers.find(name); old != records.slivers.end())
+      recs[name] = old->second;
+    else
+      recs.erase(name);
+  }
+  std::sort(p.refusals.begin(), p.refusals.end(),
+            [](const auto& a, const auto& b) { return a.slice < b.slice; });
   derive(p, now);
   return p;
+}
+
+caf::expected<plan> reconciler::instantiate(const node_records& records, const std::string& name,
+                                            std::int64_t now) const {
+  if (records.find(name) == nullptr)
+    return make_error(errc::unknown_sliver, name);
+  auto copy = records;
+  auto& r = *copy.find(name);
+  bool was = counted(r, now);
+  r.instantiated = true;
+  if (!was && counted(r, now)) {
+    if (auto why = admission_.check(name, r.spec.resources, promised(records, now)))
+      return make_error(errc::admission_refused, name + ": " + *why);
+  }
+  return refresh(copy, now);
 }
 
 plan reconciler::refresh(const node_records& records, std::int64_t now) const {

@@ -8,6 +8,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/records.hpp"
+#include "node/admission.hpp"
 #include "node/desired_state.hpp"
 
 // Reconciliation: desired state + local records -> new records + actions.
@@ -120,8 +121,8 @@ struct plan {
   /// suspend/stop, start, run_initscript.
   std::vector<action> actions;
   /// Slivers of the delivery that were not applied, with the reason (an
-  /// unusable attribute, a ticket older than the last full snapshot for a
-  /// slice it no longer lists).
+  /// unusable attribute, admission, a ticket older than the last full
+  /// snapshot for a slice it no longer lists).
   std::vector<admission_refusal> refusals;
   /// True when the delivery was older than the last full snapshot and was
   /// ignored (the actions then only continue the current records).
@@ -148,12 +149,24 @@ struct plan {
 /// - A running sliver whose initscript changed runs the new one.
 /// - The effective rspec is PLC's rspec, then administrator overrides, which
 ///   win until they are reset.
+/// - Admission: a delivered sliver that would raise the node's promises
+///   beyond its capacity (see `admission`) is refused as a whole: its record
+///   stays as it was (a new one is not kept) and `refusals` says why.
+///   Slivers the node already holds are counted first, then deliveries in
+///   name order; removals in the same delivery free their share first.
 class reconciler {
 public:
-  explicit reconciler(std::int32_t node_id)
-      : node_id_(node_id) {}
+  explicit reconciler(std::int32_t node_id, node_capacity capacity = {})
+      : node_id_(node_id)
+      , admission_(capacity) {}
 
   std::int32_t node_id() const { return node_id_; }
+
+  const node_capacity& capacity() const { return admission_.capacity(); }
+
+  /// Changes the capacity (e.g. to GetSlivers' bwlimit); slivers already held
+  /// are kept, only later growth is checked against it.
+  void capacity(node_capacity x) { admission_.capacity(x); }
 
   /// Applies a delivery. Errors (nothing changes): the state is for another
   /// node (`errc::invalid_argument`).
@@ -165,8 +178,15 @@ public:
   /// (expiry).
   plan refresh(const node_records& records, std::int64_t now) const;
 
+  /// Instantiates sliver `name` (the local API's Create, which acts on
+  /// delegated slivers) and reconciles. Errors (nothing changes):
+  /// `errc::unknown_sliver`, `errc::admission_refused` with the reason.
+  caf::expected<plan> instantiate(const node_records& records, const std::string& name,
+                                  std::int64_t now) const;
+
 private:
   std::int32_t node_id_;
+  admission admission_;
 };
 
 /// Marks `name` removed when PLC revokes it, unless a delivery newer than
