@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -384,7 +385,7 @@ struct dispatcher::impl {
   services svc;
   call_observer observer;
   xmlrpc_c::registry registry;
-  std::set<std::string> names;
+  std::map<std::string, method_spec> specs;
 };
 
 dispatcher::dispatcher(services svc, call_observer observer)
@@ -397,7 +398,7 @@ dispatcher::dispatcher(services svc, call_observer observer)
 dispatcher::~dispatcher() = default;
 
 void dispatcher::add(method_spec spec) {
-  if (!impl_->names.insert(spec.name).second)
+  if (!impl_->specs.emplace(spec.name, spec).second)
     throw std::logic_error("method registered twice: " + spec.name);
   std::string name = spec.name;
   impl_->registry.addMethod(
@@ -415,6 +416,11 @@ std::string dispatcher::handle(std::string_view request_xml,
   }
   impl_->registry.processCall(std::string{request_xml}, &info, &response);
   return response;
+}
+
+const method_spec* dispatcher::find(const std::string& name) const {
+  auto it = impl_->specs.find(name);
+  return it == impl_->specs.end() ? nullptr : &it->second;
 }
 
 const xmlrpc_c::registry& dispatcher::registry() const {

@@ -35,6 +35,10 @@ public:
   /// Registers `spec`; a name registered twice is a programming error (throws).
   void add(method_spec spec);
 
+  /// Returns the declaration registered under `name`, or nullptr; e.g. to
+  /// register it again under a legacy name (legacy.hpp).
+  const method_spec* find(const std::string& name) const;
+
   /// Processes one XML-RPC request body and returns the response body.
   std::string handle(std::string_view request_xml, const std::string& peer_address) const;
 

@@ -2,6 +2,7 @@
 
 #include "plc/api/crud.hpp"
 #include "plc/api/fault.hpp"
+#include "plc/api/legacy.hpp"
 #include "plc/api/object_access.hpp"
 #include "plc/api/tags.hpp"
 #include "plc/store/pool.hpp"
@@ -151,13 +152,16 @@ void add_nodegroup_methods(dispatcher& d) {
          "Adds a node group: the nodes whose tag tag_type_id_or_tagname has this value. "
          "Returns the new nodegroup_id.",
          add_nodegroup});
-  d.add({"GetNodeGroups",
-         {role::admin, role::pi, role::user, role::tech, role::node, role::anonymous},
-         {{"nodegroup_filter", xml_type::any, true}, {"return_fields", xml_type::any, true}},
-         xml_type::array,
-         "Returns the node groups matching the filter (ids/groupnames, or a struct), with "
-         "their node_ids and conf_file_ids.",
-         get_nodegroups});
+  // PLCAPI 4.3 kept the 4.2 name of groupname.
+  d.add(with_field_alias(
+      {"GetNodeGroups",
+       {role::admin, role::pi, role::user, role::tech, role::node, role::anonymous},
+       {{"nodegroup_filter", xml_type::any, true}, {"return_fields", xml_type::any, true}},
+       xml_type::array,
+       "Returns the node groups matching the filter (ids/groupnames, or a struct), with "
+       "their node_ids and conf_file_ids.",
+       get_nodegroups},
+      "name", "groupname"));
   d.add({"UpdateNodeGroup",
          {role::admin},
          {group, {"nodegroup_fields", xml_type::structure}},

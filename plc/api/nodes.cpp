@@ -2,6 +2,7 @@
 
 #include "plc/api/crud.hpp"
 #include "plc/api/fault.hpp"
+#include "plc/api/legacy.hpp"
 #include "plc/api/object_access.hpp"
 #include "plc/api/permissions.hpp"
 #include "plc/api/sites.hpp"
@@ -750,8 +751,11 @@ std::vector<method_spec> node_method_specs() {
 }
 
 void add_node_methods(dispatcher& d) {
-  for (auto& spec : node_method_specs())
+  for (auto& spec : node_method_specs()) {
+    if (spec.name == "GetNodes") // PLCAPI 4.3 kept the 4.2 name of interface_ids
+      spec = with_field_alias(spec, "nodenetwork_ids", "interface_ids");
     d.add(std::move(spec));
+  }
   add_tag_kind_methods(d, {"NodeTag",
                            "node_tag",
                            &node_class(),
