@@ -4,6 +4,7 @@
 #include "plc/api/dispatcher.hpp"
 #include "plc/api/events.hpp"
 #include "plc/api/keys.hpp"
+#include "plc/api/leases.hpp"
 #include "plc/api/legacy.hpp"
 #include "plc/api/mailer.hpp"
 #include "plc/api/messages.hpp"
@@ -15,6 +16,8 @@
 #include "plc/api/persons.hpp"
 #include "plc/api/sessions.hpp"
 #include "plc/api/sites.hpp"
+#include "plc/api/slice_tags.hpp"
+#include "plc/api/slices.hpp"
 #include "plc/api/tags.hpp"
 #include "plc/api/throttle.hpp"
 #include "plc/config.hpp"
@@ -108,6 +111,7 @@ int run(plc::plcd_config cfg) {
   {
     auto conn = pool.acquire();
     int version = plc::store::migrate(*conn, clock);
+    plc::api::seed_slice_tag_types(*conn); // one tag type per resource of actors/
     spdlog::info("plc.store event=schema_ready version={}", version);
     if (cfg.dev) {
       if (auto password = ensure_dev_admin(*conn, cfg, clock))
@@ -159,6 +163,9 @@ int run(plc::plcd_config cfg) {
   plc::api::add_key_methods(api);
   plc::api::add_pcu_methods(api);
   plc::api::add_conf_file_methods(api);
+  plc::api::add_slice_methods(api);
+  plc::api::add_slice_tag_methods(api);
+  plc::api::add_lease_methods(api);
   plc::api::add_nodegroup_methods(api);
 
   plc::http::server_config http_cfg;

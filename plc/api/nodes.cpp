@@ -6,6 +6,7 @@
 #include "plc/api/object_access.hpp"
 #include "plc/api/permissions.hpp"
 #include "plc/api/sites.hpp"
+#include "plc/api/slices.hpp"
 #include "plc/api/tags.hpp"
 #include "plc/store/pool.hpp"
 
@@ -25,9 +26,7 @@ using store::field_type;
 using xv = xmlrpc_c::value;
 using args_t = std::vector<xv>;
 
-// Lists of objects other components own (conf files, slices, PCUs, tags,
-// node groups, peers) read as empty until their tables exist.
-const char* no_ids = "'{}'::integer[]";
+// Peers (federation) are not built: their fields read as nil.
 const char* no_peer = "NULL::integer";
 
 const std::vector<std::string> admin_only = {"boot_nonce", "key", "session"};
@@ -99,9 +98,13 @@ store::class_desc make_node_class(bool admin) {
            "ARRAY(SELECT cn.conf_file_id FROM conf_file_node cn WHERE cn.node_id = t.node_id"
            " ORDER BY 1)",
            0, false, false, "Configuration files specific to this node"},
-          {"slice_ids", field_type::int_list, no_ids, 0, false, false, "Slices on this node"},
-          {"slice_ids_whitelist", field_type::int_list, no_ids, 0, false, false,
-           "Slices allowed on this node"},
+          {"slice_ids", field_type::int_list,
+           "ARRAY(SELECT sn.slice_id FROM slice_node sn WHERE sn.node_id = t.node_id ORDER BY 1)",
+           0, false, false, "Slices on this node"},
+          {"slice_ids_whitelist", field_type::int_list,
+           "ARRAY(SELECT w.slice_id FROM node_slice_whitelist w WHERE w.node_id = t.node_id"
+           " ORDER BY 1)",
+           0, false, false, "Slices allowed on this node"},
           {"pcu_ids", field_type::int_list,
            "ARRAY(SELECT pn.pcu_id FROM pcu_node pn WHERE pn.node_id = t.node_id ORDER BY 1)", 0,
            false, false, "PCUs controlling this node"},
@@ -676,6 +679,7 @@ void delete_node(store::connection& conn, int node_id, const std::string& now) {
   std::string id = std::to_string(node_id);
   conn.exec("DELETE FROM interfaces WHERE node_id = $1", {id});
   conn.exec("DELETE FROM node_tag WHERE node_id = $1", {id});
+  detach_node_from_slices(conn, node_id);
   conn.exec("DELETE FROM sessions WHERE session_id IN"
             " (SELECT session_id FROM node_session WHERE node_id = $1)",
             {id});

@@ -8,6 +8,7 @@
 #include "plc/api/password.hpp"
 #include "plc/api/permissions.hpp"
 #include "plc/api/sites.hpp"
+#include "plc/api/slices.hpp"
 #include "plc/api/tags.hpp"
 #include "plc/store/pool.hpp"
 
@@ -23,7 +24,6 @@ using store::field_type;
 using xv = xmlrpc_c::value;
 using args_t = std::vector<xv>;
 
-const char* no_ids = "'{}'::integer[]";
 const char* no_peer = "NULL::integer";
 
 store::class_desc make_person_class() {
@@ -60,7 +60,10 @@ store::class_desc make_person_class() {
            "ARRAY(SELECT pk.key_id FROM person_key pk WHERE pk.person_id = t.person_id"
            " ORDER BY 1)",
            0, false, false, "Key identifiers"},
-          {"slice_ids", field_type::int_list, no_ids, 0, false, false, "Slice identifiers"},
+          {"slice_ids", field_type::int_list,
+           "ARRAY(SELECT sp.slice_id FROM slice_person sp JOIN slices s ON s.slice_id ="
+           " sp.slice_id WHERE sp.person_id = t.person_id AND NOT s.deleted ORDER BY 1)",
+           0, false, false, "Slice identifiers"},
           {"peer_id", field_type::integer, no_peer, 0, false, true, "Peer of a foreign user"},
           {"peer_person_id", field_type::integer, no_peer, 0, false, true, "Id at the peer"},
           {"person_tag_ids", field_type::int_list, tag_ids_sql("person_tag", "person_id"), 0, false,
@@ -391,6 +394,7 @@ void delete_person(store::connection& conn, int person_id, const std::string& no
   conn.exec("DELETE FROM person_role WHERE person_id = $1", {id});
   conn.exec("DELETE FROM person_site WHERE person_id = $1", {id});
   conn.exec("DELETE FROM organization_person WHERE person_id = $1", {id});
+  detach_person_from_slices(conn, person_id);
   conn.exec("UPDATE persons SET deleted = true, date_deleted = to_timestamp($2::bigint),"
             " last_updated = to_timestamp($2::bigint) WHERE person_id = $1",
             {id, now});

@@ -6,6 +6,7 @@
 #include "plc/api/object_access.hpp"
 #include "plc/api/permissions.hpp"
 #include "plc/api/persons.hpp"
+#include "plc/api/slices.hpp"
 #include "plc/api/tags.hpp"
 #include "plc/store/pool.hpp"
 
@@ -19,10 +20,7 @@ using store::field_type;
 using xv = xmlrpc_c::value;
 using args_t = std::vector<xv>;
 
-// Lists of objects other components own (nodes, slices, PCUs, tags, peers)
-// read as empty until their tables exist; their migrations replace nothing
-// here, the descriptor's SQL is the one place to point at them.
-const char* no_ids = "'{}'::integer[]";
+// Peers (federation) are not built: their fields read as nil.
 const char* no_peer = "NULL::integer";
 
 store::class_desc make_site_class() {
@@ -54,7 +52,10 @@ store::class_desc make_site_class() {
           {"person_ids", field_type::int_list,
            "ARRAY(SELECT ps.person_id FROM person_site ps WHERE ps.site_id = t.site_id ORDER BY 1)",
            0, false, false, "Account identifiers"},
-          {"slice_ids", field_type::int_list, no_ids, 0, false, false, "Slice identifiers"},
+          {"slice_ids", field_type::int_list,
+           "ARRAY(SELECT s.slice_id FROM slices s WHERE s.site_id = t.site_id AND NOT s.deleted"
+           " ORDER BY 1)",
+           0, false, false, "Slice identifiers"},
           {"address_ids", field_type::int_list,
            "ARRAY(SELECT sa.address_id FROM site_address sa WHERE sa.site_id = t.site_id"
            " ORDER BY 1)",
@@ -389,7 +390,8 @@ std::vector<int> delete_site(store::connection& conn, int site_id, const std::st
     deleted.push_back(static_cast<int>(alone.integer(r, 0)));
     delete_person(conn, deleted.back(), now);
   }
-  // Its nodes go too (PLCAPI's Site.delete).
+  // Its slices and nodes go too (PLCAPI's Site.delete).
+  delete_site_slices(conn, site_id, now);
   auto nodes = conn.exec("SELECT node_id FROM nodes WHERE site_id = $1 AND NOT deleted", {id});
   for (int r = 0; r < nodes.rows(); ++r)
     delete_node(conn, static_cast<int>(nodes.integer(r, 0)), now);

@@ -384,37 +384,46 @@ void add_tag_kind_methods(dispatcher& d, tag_kind kind) {
          }});
 }
 
-void add_tag_methods(dispatcher& d) {
+std::vector<method_spec> tag_type_method_specs() {
   const param_spec type{"tag_type_id_or_name", xml_type::any};
   const param_spec fields{"tag_type_fields", xml_type::structure};
-  d.add({"AddTagType",
-         {role::admin},
-         {fields},
-         xml_type::integer,
-         "Adds a tag type (tagname, description, category; other keys are ignored). Its role "
-         "list starts empty: see AddRoleToTagType. Returns the new tag_type_id.",
-         add_tag_type});
-  d.add({"GetTagTypes",
-         {role::admin, role::pi, role::user, role::tech, role::node},
-         {{"tag_type_filter", xml_type::any, true}, {"return_fields", xml_type::any, true}},
-         xml_type::array,
-         "Returns tag types matching the filter (ids/tagnames, or a struct), with their "
-         "role_ids and roles.",
-         get_tag_types});
-  d.add({"UpdateTagType",
-         {role::admin},
-         {type, fields},
-         xml_type::integer,
-         "Updates a tag type's tagname, description or category; other keys are fault 102. "
-         "Returns 1.",
-         update_tag_type});
-  d.add({"DeleteTagType",
-         {role::admin},
-         {type},
-         xml_type::integer,
-         "Deletes a tag type with every tag of that type; refused (102) while a node group is "
-         "defined by it. Returns 1.",
-         delete_tag_type});
+  std::vector<method_spec> out;
+  out.push_back(
+      {"AddTagType",
+       {role::admin},
+       {fields},
+       xml_type::integer,
+       "Adds a tag type (tagname, description, category; other keys are ignored). Its role "
+       "list starts empty: see AddRoleToTagType. Returns the new tag_type_id.",
+       add_tag_type});
+  out.push_back({"GetTagTypes",
+                 {role::admin, role::pi, role::user, role::tech, role::node},
+                 {{"tag_type_filter", xml_type::any, true}, {"return_fields", xml_type::any, true}},
+                 xml_type::array,
+                 "Returns tag types matching the filter (ids/tagnames, or a struct), with their "
+                 "role_ids and roles.",
+                 get_tag_types});
+  out.push_back({"UpdateTagType",
+                 {role::admin},
+                 {type, fields},
+                 xml_type::integer,
+                 "Updates a tag type's tagname, description or category; other keys are fault 102. "
+                 "Returns 1.",
+                 update_tag_type});
+  out.push_back(
+      {"DeleteTagType",
+       {role::admin},
+       {type},
+       xml_type::integer,
+       "Deletes a tag type with every tag of that type; refused (102) while a node group is "
+       "defined by it. Returns 1.",
+       delete_tag_type});
+  return out;
+}
+
+void add_tag_methods(dispatcher& d) {
+  for (auto& spec : tag_type_method_specs())
+    d.add(std::move(spec));
   const param_spec role_arg{"role_id_or_name", xml_type::any};
   const param_spec tagname{"tag_type_id_or_tagname", xml_type::any};
   d.add({"AddRoleToTagType",

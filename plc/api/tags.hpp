@@ -73,6 +73,10 @@ std::string tag_ids_sql(const std::string& tag_table, const std::string& primary
 /// type (fault 102 otherwise).
 void add_tag_kind_methods(dispatcher& d, tag_kind kind);
 
+/// Returns the declarations of AddTagType, GetTagTypes, UpdateTagType and
+/// DeleteTagType (legacy wrappers reuse them).
+std::vector<method_spec> tag_type_method_specs();
+
 /// Registers the TagTypes methods (AddTagType, GetTagTypes, UpdateTagType,
 /// DeleteTagType, AddRoleToTagType, DeleteRoleFromTagType) and the site and
 /// person tags (Add/Get/Update/Delete SiteTag(s) and PersonTag(s)).
