@@ -44,6 +44,18 @@ std::map<std::string, rspec> promised(const node_records& records, std::int64_t 
   return result;
 }
 
+// What PLC gave each live sliver, and each live sliver's loans.
+void loan_inputs(const node_records& records, std::map<std::string, rspec>& given,
+                 std::map<std::string, std::vector<loan>>& loans) {
+  for (const auto& [name, r] : records.slivers) {
+    if (r.removed())
+      continue;
+    given.emplace(name, r.spec.resources);
+    if (!r.loans.empty())
+      loans.emplace(name, r.loans);
+  }
+}
+
 // The fields the container is made from; a change needs a configure.
 bool container_differs(const sliver_spec& a, const sliver_spec& b) {
   return a.slice_id != b.slice_id || a.keys != b.keys || a.vref != b.vref ||
@@ -95,7 +107,7 @@ void derive(plan& p, std::int64_t now) {
                                                                    : "destroyed through Destroy";
     p.actions.push_back(make_action(action_kind::destroy, name, std::move(why)));
   }
-  auto effective = effective_rspecs(p.records);
+  auto effective = effective_rspecs(p.records, &p.inactive_loans);
   for (const auto& [name, r] : recs) {
     if (!wanted(r))
       continue;
@@ -169,18 +181,19 @@ sliver_record* node_records::find(const std::string& name) {
   return i == slivers.end() || i->second.removed() ? nullptr : &i->second;
 }
 
-std::map<std::string, rspec> effective_rspecs(const node_records& records) {
-  std::map<std::string, rspec> result;
-  for (const auto& [name, r] : records.slivers) {
-    if (r.removed())
-      continue;
-    auto eff = complete_rspec(r.spec.resources);
-    for (const auto& [resource, value] : r.overrides)
+std::map<std::string, rspec> effective_rspecs(const node_records& records,
+                                              std::vector<loan_problem>* inactive) {
+  std::map<std::string, rspec> given;
+  std::map<std::string, std::vector<loan>> loans;
+  loan_inputs(records, given, loans);
+  auto outcome = apply_loans(given, loans);
+  for (auto& [name, eff] : outcome.effective)
+    for (const auto& [resource, value] : records.slivers.at(name).overrides)
       if (is_resource(resource))
         eff.values[resource] = value;
-    result.emplace(name, std::move(eff));
-  }
-  return result;
+  if (inactive != nullptr)
+    *inactive = std::move(outcome.inactive);
+  return std::move(outcome.effective);
 }
 
 caf::expected<plan> reconciler::apply(const desired_state& desired, const node_records& records,
@@ -295,6 +308,23 @@ plan reconciler::refresh(const node_records& records, std::int64_t now) const {
   p.records = records;
   derive(p, now);
   return p;
+}
+
+caf::expected<plan> reconciler::set_loans(const node_records& records, const std::string& lender,
+                                          std::vector<loan> loans, std::int64_t now) const {
+  if (records.find(lender) == nullptr)
+    return make_error(errc::unknown_sliver, lender);
+  for (auto& l : loans)
+    if (l.from.empty())
+      l.from = lender;
+  std::map<std::string, rspec> given;
+  std::map<std::string, std::vector<loan>> current;
+  loan_inputs(records, given, current);
+  if (auto err = check_loans(lender, loans, given, current))
+    return err;
+  auto copy = records;
+  copy.find(lender)->loans = std::move(loans);
+  return refresh(copy, now);
 }
 
 bool revoke(node_records& records, const std::string& name, std::int64_t timestamp) {

@@ -10,6 +10,7 @@
 #include "actors/records.hpp"
 #include "node/admission.hpp"
 #include "node/desired_state.hpp"
+#include "node/loans.hpp"
 
 // Reconciliation: desired state + local records -> new records + actions.
 // Push, poll, tickets and the local API all end here (ARCHITECTURE.md, "Two
@@ -124,6 +125,9 @@ struct plan {
   /// unusable attribute, admission, a ticket older than the last full
   /// snapshot for a slice it no longer lists).
   std::vector<admission_refusal> refusals;
+  /// Loans that do not take effect (e.g. their target is gone, or PLC now
+  /// gives the lender less), for status and logs.
+  std::vector<loan_problem> inactive_loans;
   /// True when the delivery was older than the last full snapshot and was
   /// ignored (the actions then only continue the current records).
   bool stale = false;
@@ -147,8 +151,9 @@ struct plan {
 /// - Records whose `expires` lies before `now` are removed.
 /// - `enabled` = 0 suspends; enabled again starts (unless `held`).
 /// - A running sliver whose initscript changed runs the new one.
-/// - The effective rspec is PLC's rspec, then administrator overrides, which
-///   win until they are reset.
+/// - The effective rspec is PLC's rspec minus what the sliver lends plus what
+///   it borrows (`apply_loans`), then administrator overrides, which win
+///   until they are reset.
 /// - Admission: a delivered sliver that would raise the node's promises
 ///   beyond its capacity (see `admission`) is refused as a whole: its record
 ///   stays as it was (a new one is not kept) and `refusals` says why.
@@ -184,6 +189,12 @@ public:
   caf::expected<plan> instantiate(const node_records& records, const std::string& name,
                                   std::int64_t now) const;
 
+  /// Replaces the loans of sliver `lender` (the local API's SetLoans; each
+  /// loan's `from` is set to `lender`) and reconciles. Errors (nothing
+  /// changes): `errc::unknown_sliver` and those of `check_loans`.
+  caf::expected<plan> set_loans(const node_records& records, const std::string& lender,
+                                std::vector<loan> loans, std::int64_t now) const;
+
 private:
   std::int32_t node_id_;
   admission admission_;
@@ -203,8 +214,10 @@ void record_done(node_records& records, const action& a);
 /// retried as they are.
 void record_failed(node_records& records, const action& a);
 
-/// Returns the effective rspec of every live record: PLC's rspec, then the
-/// record's overrides.
-std::map<std::string, rspec> effective_rspecs(const node_records& records);
+/// Returns the effective rspec of every live record: PLC's rspec with loans
+/// applied, then the record's overrides. Loans that do not take effect go to
+/// `inactive` when given.
+std::map<std::string, rspec> effective_rspecs(const node_records& records,
+                                              std::vector<loan_problem>* inactive = nullptr);
 
 } // namespace pl::node
