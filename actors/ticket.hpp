@@ -129,7 +129,8 @@ struct ticket_check {
   ticket_verdict verdict = ticket_verdict::malformed;
   /// Says why, for logs and for the caller (e.g. in fault 102's text).
   std::string message;
-  /// The parsed ticket when it could be parsed, also when refused.
+  /// The parsed ticket when it could be parsed, also when refused (then its
+  /// content is untrusted: show it, never act on it).
   std::optional<signed_ticket> ticket;
 
   bool valid() const { return verdict == ticket_verdict::valid; }

@@ -55,7 +55,9 @@ public:
   /// Refuses every ticket of `slice` issued at or before `revoked_at` (a slice
   /// re-created later gets valid tickets again). `latest_expiry` bounds the
   /// expiry of the slice's tickets (e.g. the slice's own expiry); the entry is
-  /// kept until it plus the skew. Returns false only when the guard is full.
+  /// kept until it plus the skew; a node that does not know it can pass
+  /// `revoked_at` plus the longest lifetime PLC gives a ticket. Returns false
+  /// only when the guard is full.
   bool revoke_slice(const std::string& slice, std::int64_t revoked_at, std::int64_t latest_expiry,
                     std::int64_t now);
 
@@ -123,6 +125,8 @@ private:
 
 /// Verifies and redeems tickets at a node: `verify_ticket` plus a `replay_guard`,
 /// reading the time from one clock (which must outlive the verifier).
+///
+/// Not thread-safe, like the guard: keep it in one actor's state.
 class ticket_verifier {
 public:
   struct options {
