@@ -6,7 +6,12 @@ string(APPEND body "const std::vector<migration>& migrations() {\n  static const
 foreach(input IN LISTS INPUTS)
   get_filename_component(name "${input}" NAME_WE)
   string(REGEX MATCH "^[0-9]+" version "${name}")
-  string(REGEX REPLACE "^0+([0-9])" "\\1" version "${version}")
+  # Drop leading zeros. (REGEX REPLACE "^0+..." is applied repeatedly by
+  # CMake and turned 0200 into 20.)
+  string(REGEX MATCH "[1-9][0-9]*$" version "${version}")
+  if(version STREQUAL "")
+    set(version 0)
+  endif()
   file(READ "${input}" sql)
   string(APPEND body "    {${version}, \"${name}\", R\"pl_sql(${sql})pl_sql\"},\n")
 endforeach()
