@@ -94,4 +94,10 @@ CAF_ADD_ATOM(planetlab, pl, peer_atom, "peer")
 
 // -- new sections go below this line ---------------------------------------
 
+// -- push link (PLC's node registry and slice actors) ------------------------
+
+CAF_ADD_TYPE_ID(planetlab, (std::vector<pl::sliver_spec>))
+
+CAF_ADD_ATOM(planetlab, pl, challenge_atom, "challenge")
+
 CAF_END_TYPE_ID_BLOCK(planetlab)
