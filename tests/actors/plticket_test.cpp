@@ -153,6 +153,27 @@ TEST_CASE("plticket makes keys, issues and verifies with meaningful exit codes",
             .status == 0);
     CHECK(plticket("inspect pltk1:AAAA 2>/dev/null").status == 1);
   }
+  SECTION("the signature is plain Ed25519 over the encoding: the openssl tool agrees") {
+    auto blob_file = dir.path / "blob.bin";
+    auto enc = dir.path / "enc.bin";
+    auto sig = dir.path / "sig.bin";
+    auto body = ticket.substr(6); // after "pltk1:"
+    auto sh = [](const std::string& cmd) {
+      int st = std::system(cmd.c_str());
+      REQUIRE(WIFEXITED(st));
+      return WEXITSTATUS(st);
+    };
+    REQUIRE(sh("printf %s '" + body + "' | base64 -d > " + q(blob_file)) == 0);
+    auto size = std::filesystem::file_size(blob_file);
+    REQUIRE(size > 64);
+    REQUIRE(sh("head -c " + std::to_string(size - 64) + " " + q(blob_file) + " > " + q(enc)) == 0);
+    REQUIRE(sh("tail -c 64 " + q(blob_file) + " > " + q(sig)) == 0);
+    auto verify = "openssl pkeyutl -verify -pubin -inkey " + q(pub) + " -rawin -in " + q(enc) +
+                  " -sigfile " + q(sig) + " >/dev/null 2>&1";
+    CHECK(sh(verify) == 0);
+    REQUIRE(sh("printf x >> " + q(enc)) == 0);
+    CHECK(sh(verify) != 0);
+  }
   SECTION("usage and file errors: exit 2") {
     CHECK(plticket("verify --key " + q(dir.path / "absent.pub") + at + ticket + " 2>/dev/null")
               .status == 2);

@@ -477,6 +477,47 @@ TEST_CASE("decoding refuses every non-canonical encoding", "[ticket]") {
   refused(bytes, "exceeds");
 }
 
+TEST_CASE("random damage to an encoding is refused or decodes to the same bytes", "[ticket]") {
+  // Whatever decode_ticket accepts must be canonical: encoding it again gives the input back.
+  std::mt19937_64 rng{seed()};
+  auto key = new_key();
+  auto body = sample_body();
+  body.any_node = false;
+  auto good = issue(key, body).encoding;
+  std::size_t accepted = 0;
+  for (int round = 0; round < 3000; ++round) {
+    auto bytes = good;
+    auto edits = 1 + rng() % 4;
+    for (std::size_t e = 0; e < edits; ++e) {
+      auto pos = rng() % bytes.size();
+      switch (rng() % 4) {
+      case 0:
+        bytes[pos] = static_cast<std::uint8_t>(rng());
+        break;
+      case 1:
+        bytes.erase(bytes.begin() + static_cast<std::ptrdiff_t>(pos));
+        break;
+      case 2:
+        bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(pos),
+                     static_cast<std::uint8_t>(rng()));
+        break;
+      default:
+        bytes.resize(pos);
+        break;
+      }
+      if (bytes.empty())
+        bytes.push_back(0);
+    }
+    auto decoded = pl::decode_ticket(bytes);
+    if (!decoded)
+      continue;
+    ++accepted;
+    INFO("round " << round);
+    CHECK(pl::encode_ticket(*decoded) == bytes);
+  }
+  CHECK(accepted < 3000); // most damage is caught by the layout alone
+}
+
 TEST_CASE("the replay guard prunes what can no longer be replayed", "[ticket][guard]") {
   pl::replay_guard guard{{.skew = 100, .capacity = 1000}};
   auto ticket = [](std::uint8_t n, std::int64_t expires) {
