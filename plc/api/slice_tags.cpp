@@ -276,10 +276,10 @@ const rename_map& slice_attribute_renames() {
           {"attribute_type_id", "tag_type_id"},
           {"name", "tagname"},
       },
-      {{"SliceTag", "SliceAttribute"},
-       {"slice_tag", "slice_attribute"},
-       {"TagType", "SliceAttributeType"},
-       {"tag_type", "attribute_type"}},
+      {{"SliceAttribute", "SliceTag"},
+       {"slice_attribute", "slice_tag"},
+       {"SliceAttributeType", "TagType"},
+       {"attribute_type", "tag_type"}},
   };
   return renames;
 }

@@ -9,6 +9,7 @@
 #include "plc/api/dispatcher.hpp"
 #include "plc/api/events.hpp"
 #include "plc/api/keys.hpp"
+#include "plc/api/leases.hpp"
 #include "plc/api/legacy.hpp"
 #include "plc/api/mailer.hpp"
 #include "plc/api/messages.hpp"
@@ -19,6 +20,8 @@
 #include "plc/api/pcus.hpp"
 #include "plc/api/persons.hpp"
 #include "plc/api/sites.hpp"
+#include "plc/api/slice_tags.hpp"
+#include "plc/api/slices.hpp"
 #include "plc/api/tags.hpp"
 #include "plc/store/persons.hpp"
 #include "plc/store/pool.hpp"
@@ -127,6 +130,9 @@ struct admindb_world {
     plc::api::add_pcu_methods(api);
     plc::api::add_conf_file_methods(api);
     plc::api::add_nodegroup_methods(api);
+    plc::api::add_slice_methods(api);
+    plc::api::add_slice_tag_methods(api);
+    plc::api::add_lease_methods(api);
     plc::api::add_event_methods(api);
     add_actor("admin", {10});
     base_a = "sa" + sfx;
