@@ -144,14 +144,16 @@ TEST_CASE("the system knows every type of the block by name", "[runtime]") {
        {"pl::rspec", "pl::slice_spec", "pl::sliver_spec", "pl::sliver_snapshot", "pl::ticket",
         "pl::loan", "std::vector<pl::loan>", "pl::sliver_status", "pl::admission_refusal",
         "pl::node_status", "pl::node_hello", "pl::node_contact", "std::vector<pl::node_contact>",
-        "pl::allocation", "pl::proper_request", "pl::proper_reply"}) {
+        "pl::allocation", "pl::proper_request", "pl::proper_reply",
+        "std::vector<pl::sliver_spec>"}) {
     INFO(name);
     CHECK(vs.sys->types().make_value(name) != nullptr);
   }
   CHECK(vs.sys->types().make_value("pl::no_such_record") == nullptr);
   CHECK(caf::id_block::planetlab::begin == caf::first_custom_type_id);
-  // 16 shared records + 11 vnet records (actors/vnet_records.hpp).
-  CHECK(caf::id_block::planetlab::end - caf::id_block::planetlab::begin == 27);
+  // 16 shared records + 11 vnet records (actors/vnet_records.hpp) + the push
+  // link's slice list.
+  CHECK(caf::id_block::planetlab::end - caf::id_block::planetlab::begin == 28);
 }
 
 TEST_CASE("pl errors render readably", "[runtime]") {
