@@ -522,24 +522,34 @@ caf::expected<desired_state> from_snapshot(const sliver_snapshot& snapshot) {
   return result;
 }
 
-caf::expected<desired_state> from_ticket(const redeemed_ticket& ticket, std::int32_t node_id) {
-  if (ticket.sliver.name != ticket.slice_name)
-    return make_error(errc::invalid_ticket, "ticket for slice " + ticket.slice_name +
-                                                " carries a sliver named " + ticket.sliver.name);
-  if (!ticket.node_ids.empty() &&
+caf::expected<desired_state> from_ticket(const sliver_ticket& ticket, std::int32_t node_id) {
+  if (!ticket.any_node &&
       std::find(ticket.node_ids.begin(), ticket.node_ids.end(), node_id) == ticket.node_ids.end())
     return make_error(errc::invalid_ticket, "ticket for slice " + ticket.slice_name +
                                                 " is not valid on node " + std::to_string(node_id));
-  sliver_snapshot snap;
-  snap.node_id = node_id;
-  snap.timestamp = ticket.issued;
-  snap.full = false;
-  snap.slivers.push_back(ticket.sliver);
-  snap.slivers.back().node_id = node_id;
-  auto result = from_snapshot(snap);
-  if (!result)
-    return result;
-  result->source = origin::ticket;
+  sliver_spec spec;
+  spec.name = ticket.slice_name;
+  spec.slice_id = ticket.slice_id;
+  spec.node_id = node_id;
+  spec.instantiation = ticket.instantiation;
+  spec.expires = ticket.expires;
+  spec.keys = ticket.keys;
+  if (spec.name.empty())
+    return make_error(errc::invalid_ticket, "ticket without a slice name");
+  std::vector<std::pair<std::string, std::string>> tags(ticket.attributes.begin(),
+                                                        ticket.attributes.end());
+  if (!known_instantiation(spec.instantiation))
+    return make_error(errc::invalid_argument, "ticket for slice " + spec.name +
+                                                  ": unknown instantiation \"" +
+                                                  spec.instantiation + "\"");
+  if (auto why = apply_attributes(spec, tags, {}))
+    return make_error(errc::invalid_argument, "ticket for slice " + spec.name + ": " + *why);
+  desired_state result;
+  result.source = origin::ticket;
+  result.full = false;
+  result.node_id = node_id;
+  result.timestamp = ticket.issued;
+  result.slivers.push_back(std::move(spec));
   return result;
 }
 

@@ -10,6 +10,7 @@
 #include <xmlrpc-c/base.hpp>
 
 #include "actors/records.hpp"
+#include "actors/ticket.hpp"
 
 // The node's desired state, whichever way it arrived: a GetSlivers reply
 // (pulled), a pushed `sliver_snapshot`, or the record of a redeemed ticket.
@@ -123,9 +124,9 @@ struct desired_state {
 /// `initscript` (the name of an entry of `initscripts`; `initscript_code` is
 /// the script itself, 2.0's form; `plc_initscript_id` 1.5's); `delegations`
 /// (slice names separated by commas or white space); `vref` (default
-/// `default`); every other tag stays in `attributes`. When an attribute
-/// appears twice the first wins: PLC lists sliver, then node group, then
-/// global tags.
+/// `default`); every other tag, the initscript tags included, stays in
+/// `attributes`. When an attribute appears twice the first wins: PLC lists
+/// sliver, then node group, then global tags.
 ///
 /// Errors (`errc::invalid_argument`, the context names the field, e.g.
 /// `GetSlivers: slivers[2].expires: expected an integer, got a string`): the
@@ -140,25 +141,15 @@ caf::expected<desired_state> parse_get_slivers(const xmlrpc_c::value& reply);
 /// with one name, an rspec outside the resource table (`validate`).
 caf::expected<desired_state> from_snapshot(const sliver_snapshot& snapshot);
 
-/// Holds what a verified ticket grants, as the ticket code hands it over.
-///
-/// The ticket format itself (encode, sign, verify) lives in actors/; this is
-/// the plain result a node needs once the signature, expiry, node and nonce
-/// checks have passed.
-struct redeemed_ticket {
-  std::string slice_name;
-  /// Nodes where it may be redeemed; empty means any node.
-  std::vector<std::int32_t> node_ids;
-  sliver_spec sliver;
-  std::int64_t issued = 0;
-  std::int64_t expires = 0;
-  std::string nonce;
-};
-
-/// Turns a redeemed ticket into a partial desired state for `node_id`, dated
-/// when the ticket was issued. Errors: the sliver's name differs from the
-/// ticket's slice name, the ticket names other nodes only, an invalid rspec.
-caf::expected<desired_state> from_ticket(const redeemed_ticket& ticket, std::int32_t node_id);
+/// Turns a verified ticket (actors/ticket.hpp: `verify_ticket` said valid)
+/// into a partial desired state for `node_id`, dated when the ticket was
+/// issued. The sliver takes the ticket's slice name, id, instantiation, keys
+/// and tags (read as GetSlivers' attributes; an `initscript` name cannot be
+/// resolved without PLC's list, `initscript_code` can) and lives until the
+/// ticket expires unless a newer delivery from PLC says otherwise. Errors:
+/// the ticket is not for this node (`errc::invalid_ticket`), a tag that
+/// cannot be used (`errc::invalid_argument`).
+caf::expected<desired_state> from_ticket(const sliver_ticket& ticket, std::int32_t node_id);
 
 /// Splits a `delegations` value into slice names (commas and white space
 /// separate them; empty parts are dropped, duplicates kept once, order kept).

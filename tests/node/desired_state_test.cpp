@@ -363,15 +363,20 @@ TEST_CASE("a pushed snapshot becomes a desired state with complete rspecs") {
   CHECK_FALSE(from_snapshot(bad));
 }
 
-TEST_CASE("a redeemed ticket is a partial state for this node, dated when it was issued") {
-  redeemed_ticket t;
+TEST_CASE("a verified ticket is a partial state for this node, dated when it was issued") {
+  sliver_ticket t;
   t.slice_name = "pl_deleg";
-  t.sliver.name = "pl_deleg";
-  t.sliver.instantiation = "delegated";
-  t.sliver.expires = 9'000;
+  t.slice_id = 44;
+  t.instantiation = "delegated";
+  t.any_node = true;
+  t.keys = {"ssh-rsa T"};
+  t.attributes = {{"cpu_share", "64"},
+                  {"enabled", "1"},
+                  {"delegations", "pl_broker"},
+                  {"initscript_code", "echo t"},
+                  {"vsys", "x"}};
   t.issued = 4'000;
   t.expires = 5'000;
-  t.nonce = "n1";
   auto d = from_ticket(t, 7);
   REQUIRE(d);
   CHECK(d->source == origin::ticket);
@@ -379,21 +384,40 @@ TEST_CASE("a redeemed ticket is a partial state for this node, dated when it was
   CHECK(d->timestamp == 4'000);
   CHECK(d->node_id == 7);
   REQUIRE(d->slivers.size() == 1);
-  CHECK(d->slivers[0].node_id == 7);
-  CHECK(d->slivers[0].resources == default_rspec());
+  const auto& s = d->slivers[0];
+  CHECK(s.name == "pl_deleg");
+  CHECK(s.slice_id == 44);
+  CHECK(s.node_id == 7);
+  CHECK(s.instantiation == "delegated");
+  CHECK(s.expires == 5'000);
+  CHECK(s.keys == std::vector<std::string>{"ssh-rsa T"});
+  CHECK(s.enabled);
+  CHECK(s.resources.value_of("cpu_share") == 64);
+  CHECK(s.resources.values.size() == default_rspec().values.size());
+  CHECK(s.delegations == std::vector<std::string>{"pl_broker"});
+  CHECK(s.initscript == "echo t");
+  // As from GetSlivers, the initscript tags stay visible among the attributes.
+  CHECK(s.attributes ==
+        std::map<std::string, std::string>{{"initscript_code", "echo t"}, {"vsys", "x"}});
 
+  t.any_node = false;
   t.node_ids = {1, 7};
   CHECK(from_ticket(t, 7));
   auto e = from_ticket(t, 8);
   REQUIRE_FALSE(e);
   CHECK(error_text(e.error()) ==
         "invalid_ticket: ticket for slice pl_deleg is not valid on node 8");
-  t.node_ids.clear();
-  t.sliver.name = "pl_other";
+  t.attributes["cpu_share"] = "much";
+  e = from_ticket(t, 7);
+  REQUIRE_FALSE(e);
+  CHECK(error_text(e.error()) == "invalid_argument: ticket for slice pl_deleg: bad resource "
+                                 "attribute: not_a_number: cpu_share=\"much\"");
+  t.attributes.erase("cpu_share");
+  t.instantiation = "sometimes";
   e = from_ticket(t, 7);
   REQUIRE_FALSE(e);
   CHECK(error_text(e.error()) ==
-        "invalid_ticket: ticket for slice pl_deleg carries a sliver named pl_other");
+        "invalid_argument: ticket for slice pl_deleg: unknown instantiation \"sometimes\"");
 }
 
 TEST_CASE("delegations are a list of slice names") {
