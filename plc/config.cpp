@@ -84,6 +84,11 @@ void load_toml(const std::filesystem::path& file, plcd_config& cfg) {
   read(tbl, "mail", "support_address", cfg.mail_support_address, file);
   read(tbl, "mail", "www_host", cfg.www_host, file);
   read(tbl, "mail", "www_port", cfg.www_port, file);
+  read(tbl, "mail", "boot_address", cfg.mail_boot_address, file);
+  read(tbl, "flavour", "node_arch", cfg.flavour_node_arch, file);
+  read(tbl, "flavour", "node_fcdistro", cfg.flavour_node_fcdistro, file);
+  read(tbl, "flavour", "node_pldistro", cfg.flavour_node_pldistro, file);
+  read(tbl, "flavour", "virt_map", cfg.flavour_virt_map, file);
   read(tbl, "dev", "data_dir", cfg.data_dir, file);
   read(tbl, "dev", "admin_email", cfg.admin_email, file);
 }

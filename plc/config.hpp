@@ -48,6 +48,13 @@ struct plcd_config {
   std::string mail_support_address = "support@localhost"; ///< PLC_MAIL_SUPPORT_ADDRESS.
   std::string www_host = "localhost";                     ///< PLC_WWW_HOST.
   std::uint16_t www_port = 443;                           ///< PLC_WWW_SSL_PORT.
+  std::string mail_boot_address; ///< PLC_MAIL_BOOT_ADDRESS: gets every boot message; empty: none.
+
+  // [flavour]: GetNodeFlavour's defaults for nodes without the tags (PLC_FLAVOUR_*)
+  std::string flavour_node_arch = "x86_64";
+  std::string flavour_node_fcdistro = "f18";
+  std::string flavour_node_pldistro = "planetlab";
+  std::string flavour_virt_map = " f8,f12,f14,centos5,centos6:vs; default:lxc ";
 
   // dev mode (embedded default)
   bool dev = false;

@@ -1,5 +1,6 @@
 // plcd: the PlanetLab Central daemon (PLCAPI over HTTPS on PostgreSQL).
 #include "actors/clock.hpp"
+#include "plc/api/boot.hpp"
 #include "plc/api/conf_files.hpp"
 #include "plc/api/dispatcher.hpp"
 #include "plc/api/events.hpp"
@@ -136,7 +137,8 @@ int run(plc::plcd_config cfg) {
   }
   auto mailer = plc::api::make_mailer(
       mail_backend,
-      {cfg.plc_name, cfg.mail_support_address, cfg.www_host, cfg.www_port, cfg.mail_from},
+      {cfg.plc_name, cfg.mail_support_address, cfg.www_host, cfg.www_port, cfg.mail_from,
+       cfg.mail_boot_address},
       cfg.mail_spool_dir, {cfg.smtp_host, cfg.smtp_port, "localhost", cfg.smtp_timeout}, clock);
   if (mail_backend == "spool")
     std::cout << "plcd: mail spooled to " << cfg.mail_spool_dir.string() << std::endl;
@@ -163,6 +165,8 @@ int run(plc::plcd_config cfg) {
   plc::api::add_key_methods(api);
   plc::api::add_pcu_methods(api);
   plc::api::add_conf_file_methods(api);
+  plc::api::add_boot_methods(api, {cfg.flavour_node_arch, cfg.flavour_node_fcdistro,
+                                   cfg.flavour_node_pldistro, cfg.flavour_virt_map});
   plc::api::add_slice_methods(api);
   plc::api::add_slice_tag_methods(api);
   plc::api::add_lease_methods(api);

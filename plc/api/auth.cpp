@@ -1,6 +1,7 @@
 #include "plc/api/auth.hpp"
 
 #include "plc/api/fault.hpp"
+#include "plc/api/node_auth.hpp"
 #include "plc/api/password.hpp"
 #include "plc/api/throttle.hpp"
 #include "plc/store/pool.hpp"
@@ -111,8 +112,10 @@ caller session_auth(const member_map& m, const role_set& allowed, const services
   };
   if (!res.is_null(0, 2)) {
     caller who{"session", std::nullopt, static_cast<int>(res.integer(0, 2)), {role::node}, key};
+    // 108, and the session stays (PLCAPI 5.x): a node must not lose the
+    // session its BootManager saved by calling a method it may not.
     if (!intersects(who.roles, allowed))
-      throw drop("Not allowed to call method");
+      throw fault(fault_code::permission_denied, "Not allowed to call method, missing 'node' role");
     return who;
   }
   bool live = !res.is_null(0, 0) && res.integer(0, 0) > svc.clock->now_epoch();
@@ -132,7 +135,7 @@ caller session_auth(const member_map& m, const role_set& allowed, const services
 } // namespace
 
 caller authenticate(const xmlrpc_c::value& auth, const role_set& allowed, const services& svc,
-                    const std::string& peer_address) {
+                    const std::string& peer_address, const std::vector<xmlrpc_c::value>& args) {
   if (auth.type() != xmlrpc_c::value::TYPE_STRUCT)
     throw fault(fault_code::authentication_failure, "auth must be a struct");
   member_map m = xmlrpc_c::value_struct(auth).cvalue();
@@ -142,6 +145,8 @@ caller authenticate(const xmlrpc_c::value& auth, const role_set& allowed, const 
     who = password_auth(m, svc, peer_address);
   } else if (method == "session") {
     return session_auth(m, allowed, svc);
+  } else if (method == "hmac" || method == "hmac_dummybox") {
+    return hmac_auth(m, allowed, args, svc, peer_address);
   } else if (method == "anonymous") {
     who = caller{"anonymous", std::nullopt, std::nullopt, {role::anonymous}, std::nullopt};
   } else {

@@ -3,11 +3,14 @@
 #include "plc/api/method.hpp"
 
 #include <string>
+#include <vector>
 
 namespace pl::plc::api {
 
 /// Establishes who sent `auth` (PLCAPI's auth struct) and checks that the
 /// caller holds one of `allowed`; throws fault 103 otherwise.
+///
+/// `args` are the call's other arguments as received (hmac signs them).
 ///
 /// Supported: `password` ({AuthMethod, Username, AuthString}: an enabled,
 /// live person by e-mail; a legacy MD5-crypt hash is replaced by a scrypt
@@ -15,9 +18,11 @@ namespace pl::plc::api {
 /// per `peer_address` through `svc.throttle`), `session` ({AuthMethod,
 /// session}: a person session until it expires, or a node session; a session
 /// that fails is deleted, except when only the roles do not fit, which is
-/// fault 108) and `anonymous` (only where the method lists it). Extra struct
-/// keys are ignored, as in PLCAPI.
+/// fault 108), `hmac` and `hmac_dummybox` ({AuthMethod, node_id, value}:
+/// a node proving its key over `args`, see node_auth.hpp) and `anonymous`
+/// (only where the method lists it). Extra struct keys are ignored, as in
+/// PLCAPI.
 caller authenticate(const xmlrpc_c::value& auth, const role_set& allowed, const services& svc,
-                    const std::string& peer_address);
+                    const std::string& peer_address, const std::vector<xmlrpc_c::value>& args = {});
 
 } // namespace pl::plc::api

@@ -55,6 +55,8 @@ bool records_events(const method_spec& spec) {
     return true;
   case event_mode::never:
     return false;
+  case event_mode::on_change:
+    return true;
   case event_mode::by_name:
     break;
   }
@@ -203,20 +205,20 @@ private:
   xmlrpc_c::value call(const xmlrpc_c::paramList& params, call_context& ctx) {
     try {
       check_count(params.size());
-      std::size_t first = 0;
-      if (!spec_.roles.empty()) {
-        ctx.who = authenticate(params[0], spec_.roles, svc_, ctx.peer_address);
-        first = 1;
-      }
+      std::size_t first = spec_.roles.empty() ? 0 : 1;
       std::vector<xmlrpc_c::value> args;
       args.reserve(params.size() - first);
-      for (std::size_t i = first; i < params.size(); ++i) {
-        const auto& decl = spec_.params[i - first];
-        if (!type_matches(decl.type, params[i].type()))
+      for (std::size_t i = first; i < params.size(); ++i)
+        args.push_back(params[i]);
+      // hmac auth signs the other arguments as received, before any check.
+      if (first == 1)
+        ctx.who = authenticate(params[0], spec_.roles, svc_, ctx.peer_address, args);
+      for (std::size_t k = 0; k < args.size(); ++k) {
+        const auto& decl = spec_.params[k];
+        if (!type_matches(decl.type, args[k].type()))
           throw fault::invalid_value(decl.name, std::string{"expected "} +
                                                     xml_type_name(decl.type) + ", got " +
-                                                    value_type_name(params[i].type()));
-        args.push_back(params[i]);
+                                                    value_type_name(args[k].type()));
       }
       return spec_.handler(ctx, args);
     } catch (const fault& f) {
@@ -240,6 +242,8 @@ private:
     if (observer_)
       observer_(spec_.name, code, took.count());
     if (!records_ || !svc_.db || !svc_.clock)
+      return;
+    if (spec_.events == event_mode::on_change && code == 0 && message.empty())
       return;
     event_record ev;
     ev.call_name = spec_.name;

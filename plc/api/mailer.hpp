@@ -42,6 +42,8 @@ struct mail_identity {
   std::string www_host = "localhost";                ///< %(PLC_WWW_HOST)s
   std::uint16_t www_port = 443;                      ///< %(PLC_WWW_SSL_PORT)d
   std::string from = "";                             ///< Sender; empty: support_address.
+  /// %(PLC_MAIL_BOOT_ADDRESS)s: receives every boot message about nodes; empty: none.
+  std::string boot_address = "";
 };
 
 /// Hands messages to a delivery backend. Implementations are thread-safe.

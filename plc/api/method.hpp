@@ -56,6 +56,12 @@ struct caller {
 
   /// Returns PLCAPI's fault prefix for this caller ("person_id 3"), or empty.
   std::string label() const;
+
+  /// Tells whether a node made the call (hmac, or a node's session).
+  bool is_node() const { return node_id.has_value(); }
+
+  /// Tells whether node `id` made the call.
+  bool is_node(int id) const { return node_id && *node_id == id; }
 };
 
 /// An object a call changed, as recorded in `event_object`.
@@ -90,6 +96,9 @@ enum class event_mode {
   by_name, ///< Recorded unless the name starts with "Get" or is AuthCheck: writes.
   always,  ///< Recorded (e.g. GetSession, which creates a session).
   never,   ///< Not recorded.
+  /// Recorded when the call faults or its handler sets `message` (PLCAPI's
+  /// BootUpdateNode: nodes call it at every boot, mostly changing nothing).
+  on_change,
 };
 
 /// Declares one API method: PLCAPI's name, roles, arguments, result and help.

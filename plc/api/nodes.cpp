@@ -79,6 +79,20 @@ store::class_desc make_node_class(bool admin) {
            false,
            true,
            "When a PCU reboot was confirmed"},
+          {"last_time_spent_online",
+           field_type::integer,
+           {},
+           0,
+           false,
+           true,
+           "Seconds the node was last online before shutdown or failure (BootUpdateNode)"},
+          {"last_time_spent_offline",
+           field_type::integer,
+           {},
+           0,
+           false,
+           true,
+           "Seconds the node was last offline before it booted again (BootUpdateNode)"},
           {"verified",
            field_type::boolean,
            {},
@@ -554,24 +568,7 @@ xv update_interface(call_context& ctx, const args_t& args) {
   return store::in_transaction(*conn, [&](store::connection& c) {
     auto [id, node_id] =
         own_interface(c, ctx.who, args[0], "Not allowed to update specified interface");
-    std::string select;
-    for (const auto& col : interface_columns)
-      select += (select.empty() ? "" : ", ") + col;
-    auto row = c.exec("SELECT " + select + " FROM interfaces WHERE interface_id = $1 FOR UPDATE",
-                      {std::to_string(id)});
-    interface_state s;
-    for (std::size_t k = 0; k < interface_columns.size(); ++k) {
-      int col = static_cast<int>(k);
-      std::string text = row.is_null(0, col) ? "" : std::string{row.text(0, col)};
-      if (interface_columns[k] == "is_primary") // libpq's text form is t/f
-        text = text == "t" ? "true" : "false";
-      s[interface_columns[k]] = text;
-    }
-    overlay(s, values);
-    validate_interface(c, s, node_id, id);
-    values.set("last_updated", now_text(ctx), "to_timestamp");
-    unique_or_102("Can only set one primary interface per node",
-                  [&] { return update_row(c, interface_class(), id, values); });
+    update_interface_row(c, node_id, id, std::move(values), now_text(ctx));
     ctx.touched("Interface", id);
     return xv{xmlrpc_c::value_int(1)};
   });
@@ -673,6 +670,28 @@ bool can_manage_nodes(store::connection& conn, const caller& who, int site_id) {
     return false;
   auto sites = member_site_ids(conn, *who.person_id);
   return std::find(sites.begin(), sites.end(), site_id) != sites.end();
+}
+
+void update_interface_row(store::connection& c, int node_id, int interface_id, row_values values,
+                          const std::string& now) {
+  std::string select;
+  for (const auto& col : interface_columns)
+    select += (select.empty() ? "" : ", ") + col;
+  auto row = c.exec("SELECT " + select + " FROM interfaces WHERE interface_id = $1 FOR UPDATE",
+                    {std::to_string(interface_id)});
+  interface_state s;
+  for (std::size_t k = 0; k < interface_columns.size(); ++k) {
+    int col = static_cast<int>(k);
+    std::string text = row.is_null(0, col) ? "" : std::string{row.text(0, col)};
+    if (interface_columns[k] == "is_primary") // libpq's text form is t/f
+      text = text == "t" ? "true" : "false";
+    s[interface_columns[k]] = text;
+  }
+  overlay(s, values);
+  validate_interface(c, s, node_id, interface_id);
+  values.set("last_updated", now, "to_timestamp");
+  unique_or_102("Can only set one primary interface per node",
+                [&] { return update_row(c, interface_class(), interface_id, values); });
 }
 
 void delete_node(store::connection& conn, int node_id, const std::string& now) {

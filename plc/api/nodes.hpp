@@ -1,5 +1,6 @@
 #pragma once
 
+#include "plc/api/crud.hpp"
 #include "plc/api/dispatcher.hpp"
 #include "plc/api/method.hpp"
 #include "plc/store/descriptor.hpp"
@@ -32,6 +33,13 @@ std::string normalize_mac(const std::string& mac);
 /// whoever may manage the site (a PI, also through an organization), or a
 /// tech who belongs to the site.
 bool can_manage_nodes(store::connection& conn, const caller& who, int site_id);
+
+/// Updates interface `interface_id` of node `node_id` with `values` after
+/// PLCAPI's Interface checks on the stored values overlaid with the new ones
+/// (a MAC address is normalised); fault 102 on a bad value. Sets
+/// last_updated to `now` (epoch seconds). Runs inside the caller's transaction.
+void update_interface_row(store::connection& c, int node_id, int interface_id, row_values values,
+                          const std::string& now);
 
 /// Soft-deletes node `node_id` with PLCAPI's cascade: its interfaces and its
 /// session and tags go. `now` is epoch seconds. Runs inside the caller's transaction.

@@ -107,7 +107,9 @@ struct admindb_world {
                                 ("admindb-spool-" + std::to_string(::getpid()) + "-" +
                                  std::to_string(reinterpret_cast<std::uintptr_t>(this)));
   plc::api::spool_mailer mail{
-      {"TestLab", "support@testlab.org", "www.testlab.org", 8443, ""}, spool, clock};
+      {"TestLab", "support@testlab.org", "www.testlab.org", 8443, "", "boot@testlab.org"},
+      spool,
+      clock};
   plc::api::dispatcher api{{&pool, &clock, nullptr, &mail}};
   std::string sfx;
   std::map<std::string, std::string> email;    // actor -> login
