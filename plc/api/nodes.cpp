@@ -311,6 +311,9 @@ xv get_nodes(call_context& ctx, const args_t& args) {
   if (admin)
     return get_soft_deleted(*conn, node_admin_class(), node_with_deleted(), arg_or_nil(args, 0),
                             arg_or_nil(args, 1), true, opts);
+  // A node with a slice whitelist shows only to those with a slice on it and
+  // to its site (PLCAPI 5.x GetNodes).
+  opts.condition = node_whitelist_condition(ctx.who);
   return get_soft_deleted(*conn, node_class(), node_class(), arg_or_nil(args, 0),
                           visible_return_fields(arg_or_nil(args, 1)), false, opts);
 }

@@ -621,6 +621,28 @@ std::string slice_view_condition(const caller& who, const std::string& column) {
   return "(" + cond + ")";
 }
 
+std::string node_whitelist_condition(const caller& who) {
+  if (is_admin(who))
+    return {};
+  std::string open =
+      "NOT EXISTS (SELECT 1 FROM node_slice_whitelist w WHERE w.node_id = t.node_id)";
+  std::string listed =
+      "EXISTS (SELECT 1 FROM node_slice_whitelist w WHERE w.node_id = t.node_id AND w.slice_id IN ";
+  if (who.person_id) {
+    std::string me = std::to_string(*who.person_id);
+    return "(" + open + " OR t.site_id IN (SELECT ps.site_id FROM person_site ps WHERE" +
+           " ps.person_id = " + me + ") OR " + listed +
+           "(SELECT sp.slice_id FROM slice_person sp WHERE sp.person_id = " + me + ")))";
+  }
+  if (who.node_id) {
+    std::string node = std::to_string(*who.node_id);
+    return "(" + open + " OR t.site_id = (SELECT n.site_id FROM nodes n WHERE n.node_id = " + node +
+           ") OR " + listed + "(SELECT sn.slice_id FROM slice_node sn WHERE sn.node_id = " + node +
+           ")))";
+  }
+  return open;
+}
+
 void delete_slice(store::connection& conn, int slice_id, const std::string& now) {
   std::string id = std::to_string(slice_id);
   for (const char* table :

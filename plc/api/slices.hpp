@@ -51,6 +51,12 @@ void check_slice_rights(store::connection& conn, const caller& who, const slice_
 /// see every slice. Built from authenticated ids only.
 std::string slice_view_condition(const caller& who, const std::string& column);
 
+/// Returns the SQL condition on `t` (a node row) hiding from a non-admin the
+/// nodes whose slice whitelist is not empty, unless the caller has a slice on
+/// the whitelist (a node: a slice bound to it) or belongs to the node's site
+/// (PLCAPI 5.x GetNodes). Empty for admins. Built from authenticated ids only.
+std::string node_whitelist_condition(const caller& who);
+
 /// Soft-deletes slice `slice_id` with PLCAPI's cascade: its nodes, members,
 /// tags, whitelist entries and leases go. `now` is epoch seconds. Runs inside
 /// the caller's transaction.

@@ -272,7 +272,23 @@ TEST_CASE_METHOD(slice_world, "Slices on nodes, node whitelists, and the node ca
   CHECK_THAT(refused.text, Catch::Contains("not on the whitelist"));
   CHECK(fault("pi", "AddSliceToNodes", {i(listed), arr({i(n3)})}) == 0);
   CHECK(fault("user", "AddSliceToNodes", {i(id), arr({i(n3)})}) == 0); // at n3's site
+  // GetNodes shows a whitelisted node only to its site, to the members of a
+  // listed slice, to nodes carrying one, and to admins.
+  auto sees_n3 = [&](const std::string& actor) {
+    return ids(actor, "GetNodes", {arr({i(n3)})}, "node_id").size() == 1;
+  };
+  CHECK_FALSE(sees_n3("anonymous"));
+  CHECK_FALSE(sees_n3("user_b"));
+  CHECK(sees_n3("tech"));
+  CHECK(sees_n3("admin"));
+  ok("pi", "AddPersonToSlice", {i(id_of("user_b")), i(listed)});
+  CHECK(sees_n3("user_b"));
+  int n4 = add_node(site_b, "n4");
+  CHECK(items(call_as_node(node_key(n4), "GetNodes", {arr({i(n3)})}).value).empty());
+  ok("pi", "AddSliceToNodes", {i(listed), arr({i(n4)})});
+  CHECK(items(call_as_node(node_key(n4), "GetNodes", {arr({i(n3)})}).value).size() == 1);
   ok("admin", "DeleteSliceFromNodesWhitelist", {i(listed), arr({i(n3)})});
+  CHECK(sees_n3("anonymous"));
   CHECK(fault("pi_b", "AddSliceToNodes", {i(b_slice), arr({i(n3)})}) == 0);
   // DeleteNode takes the node out of every slice.
   ok("admin", "DeleteNode", {i(n1)});
