@@ -10,6 +10,9 @@ find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
+# XML-DSig for PlanetLab 3.0 slice tickets (libxmlsec1-dev, libxmlsec1-openssl);
+# its pkg-config flags select the OpenSSL engine and must reach every user.
+pkg_check_modules(XMLSEC REQUIRED IMPORTED_TARGET xmlsec1-openssl)
 
 # Boost.Asio with Beast: keep deprecated interfaces out and share one error category.
 add_library(pl_boost INTERFACE)
