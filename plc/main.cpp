@@ -19,6 +19,7 @@
 #include "plc/api/sites.hpp"
 #include "plc/api/slice_tags.hpp"
 #include "plc/api/slices.hpp"
+#include "plc/api/slivers.hpp"
 #include "plc/api/tags.hpp"
 #include "plc/api/throttle.hpp"
 #include "plc/config.hpp"
@@ -171,6 +172,7 @@ int run(plc::plcd_config cfg) {
   plc::api::add_slice_tag_methods(api);
   plc::api::add_lease_methods(api);
   plc::api::add_nodegroup_methods(api);
+  plc::api::add_sliver_methods(api);
 
   plc::http::server_config http_cfg;
   http_cfg.address = cfg.address;

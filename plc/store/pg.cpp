@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <charconv>
 
 namespace pl::plc::store {
@@ -99,7 +100,16 @@ connection::~connection() {
   PQfinish(conn_);
 }
 
+namespace {
+std::atomic<std::uint64_t> statement_counter{0};
+}
+
+std::uint64_t statements_executed() {
+  return statement_counter.load(std::memory_order_relaxed);
+}
+
 result connection::exec(std::string_view sql, const std::vector<param>& params) {
+  statement_counter.fetch_add(1, std::memory_order_relaxed);
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params)

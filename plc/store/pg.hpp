@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -93,6 +94,10 @@ public:
 private:
   pg_conn* conn_;
 };
+
+/// Returns how many statements exec() has run in this process, on every
+/// connection: tests bound the statements of one API call with it.
+std::uint64_t statements_executed();
 
 /// Runs `fn(connection&)` inside BEGIN/COMMIT, rolling back if it throws.
 template <class F>
