@@ -94,6 +94,8 @@ recording_node(recording_node_actor::stateful_pointer<recording_node_state> self
       [=](loans_atom, std::string&, std::string&, std::vector<loan>&) -> caf::result<caf::ok_atom> {
         return unsupported();
       },
+      [=](caf::get_atom) -> caf::result<std::vector<sliver_spec>> { return unsupported(); },
+      [=](caf::get_atom, std::string&) -> caf::result<sliver_spec> { return unsupported(); },
       [self](caf::connect_atom) {
         auto& st = self->state;
         self->request(st.gateway, caf::infinite, challenge_atom_v, st.who.node_id)
