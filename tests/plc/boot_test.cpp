@@ -314,8 +314,10 @@ TEST_CASE("GetNodeFlavour: node tags, else the configured defaults, recorded on 
   std::map<std::string, std::string> by_name;
   for (auto& t : tags)
     by_name[str_of(member(t, "tagname"))] = str_of(member(t, "value"));
-  CHECK(by_name == std::map<std::string, std::string>{
-                       {"arch", "x86_64"}, {"fcdistro", "f18"}, {"pldistro", "planetlab"}});
+  CHECK(by_name["arch"] == "x86_64");
+  CHECK(by_name["fcdistro"] == "f18");
+  CHECK(by_name["pldistro"] == "planetlab");
+  CHECK(by_name.count("virt") == 0);
 
   // Tags win; a changed default no longer affects the node.
   boot_world other{{"i386", "f12", "onelab", "f12:vs; default:lxc"}};
