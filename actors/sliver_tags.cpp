@@ -6,6 +6,7 @@
 
 #include <caf/error.hpp>
 
+#include "actors/errors.hpp"
 #include "actors/resources.hpp"
 #include "actors/rspec.hpp"
 
@@ -26,6 +27,17 @@ std::optional<std::int64_t> parse_int(std::string_view text) {
   return value;
 }
 
+// `out_of_range: cpu_pct=150 (allowed 0..100)`: the resource table's errors
+// are all of category `pl` with a text context.
+std::string describe(const caf::error& err) {
+  if (err.category() != caf::atom("pl"))
+    return caf::to_string(err);
+  std::string out = to_string(static_cast<errc>(err.code()));
+  if (err.context().match_elements<std::string>())
+    out += ": " + err.context().get_as<std::string>(0);
+  return out;
+}
+
 const named_script* find_script(const std::vector<named_script>& scripts, auto&& pred) {
   auto i = std::find_if(scripts.begin(), scripts.end(), pred);
   return i == scripts.end() ? nullptr : &*i;
@@ -42,7 +54,7 @@ apply_sliver_tags(sliver_spec& spec, const std::vector<std::pair<std::string, st
     (is_resource(name) ? resource_tags : other).emplace(name, value);
   auto resources = make_rspec(resource_tags);
   if (!resources)
-    return "bad resource attribute: " + caf::to_string(resources.error());
+    return "bad resource attribute: " + describe(resources.error());
   spec.resources = std::move(*resources);
   if (auto i = other.find("enabled"); i != other.end()) {
     auto v = parse_int(i->second);

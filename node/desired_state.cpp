@@ -1,12 +1,12 @@
 #include "node/desired_state.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <deque>
 #include <limits>
 
 #include "actors/errors.hpp"
 #include "actors/resources.hpp"
+#include "actors/sliver_tags.hpp"
 #include "drivers/mechanism_driver.hpp"
 
 namespace pl::node {
@@ -191,69 +191,13 @@ bool known_instantiation(const std::string& x) {
          x == "not-instantiated";
 }
 
-std::optional<std::int64_t> parse_int(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n'))
-    text.remove_suffix(1);
-  std::int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || text.empty())
-    return std::nullopt;
-  return value;
-}
-
-// Turns a sliver's tags into the spec's fields. Returns the reason when the
-// sliver cannot be used.
-std::optional<std::string>
-apply_attributes(sliver_spec& spec, const std::vector<std::pair<std::string, std::string>>& tags,
-                 const std::vector<initscript>& scripts) {
-  std::map<std::string, std::string> resource_tags;
-  std::map<std::string, std::string> other;
-  for (const auto& [name, value] : tags) {
-    // First occurrence wins (PLC orders sliver, node group, global).
-    if (is_resource(name))
-      resource_tags.emplace(name, value);
-    else
-      other.emplace(name, value);
-  }
-  auto rs = make_rspec(resource_tags);
-  if (!rs)
-    return "bad resource attribute: " + drivers::describe(rs.error());
-  spec.resources = std::move(*rs);
-  if (auto i = other.find("enabled"); i != other.end()) {
-    auto v = parse_int(i->second);
-    if (!v)
-      return "attribute enabled=\"" + i->second + "\": not an integer";
-    spec.enabled = *v > 0;
-    other.erase(i);
-  }
-  if (auto i = other.find("vref"); i != other.end()) {
-    if (!i->second.empty())
-      spec.vref = i->second;
-    other.erase(i);
-  }
-  if (auto i = other.find("delegations"); i != other.end()) {
-    spec.delegations = parse_delegations(i->second);
-    other.erase(i);
-  }
-  // The initscript: 2.0's literal code, else by name, else 1.5's id.
-  if (auto i = other.find("initscript_code"); i != other.end()) {
-    spec.initscript = i->second;
-  } else if (auto j = other.find("initscript"); j != other.end()) {
-    auto k = std::find_if(scripts.begin(), scripts.end(),
-                          [&](const initscript& s) { return s.name == j->second; });
-    if (k != scripts.end())
-      spec.initscript = k->script;
-  } else if (auto k = other.find("plc_initscript_id"); k != other.end()) {
-    auto id = parse_int(k->second);
-    auto s = std::find_if(scripts.begin(), scripts.end(),
-                          [&](const initscript& x) { return id && x.initscript_id == *id; });
-    if (s != scripts.end())
-      spec.initscript = s->script;
-  }
-  spec.attributes = std::move(other);
-  return std::nullopt;
+// The InitScripts GetSlivers listed, as actors/sliver_tags resolves them.
+std::vector<named_script> named_scripts(const std::vector<initscript>& scripts) {
+  std::vector<named_script> out;
+  out.reserve(scripts.size());
+  for (const auto& s : scripts)
+    out.push_back({s.initscript_id, s.name, s.script});
+  return out;
 }
 
 void sort_slivers(std::vector<sliver_spec>& xs) {
@@ -287,24 +231,6 @@ const sliver_spec* desired_state::find(const std::string& name) const {
   auto i = std::lower_bound(slivers.begin(), slivers.end(), name,
                             [](const sliver_spec& s, const std::string& n) { return s.name < n; });
   return i != slivers.end() && i->name == name ? &*i : nullptr;
-}
-
-std::vector<std::string> parse_delegations(std::string_view text) {
-  std::vector<std::string> result;
-  std::string current;
-  auto flush = [&] {
-    if (!current.empty() && std::find(result.begin(), result.end(), current) == result.end())
-      result.push_back(current);
-    current.clear();
-  };
-  for (char c : text) {
-    if (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r')
-      flush();
-    else
-      current += c;
-  }
-  flush();
-  return result;
 }
 
 rspec complete_rspec(const rspec& x) {
@@ -434,6 +360,7 @@ caf::expected<desired_state> parse_get_slivers(const xmlrpc_c::value& reply) {
     result.leases.push_back(l);
   }
 
+  const auto scripts_by_name = named_scripts(result.initscripts);
   auto slivers = r.array(top, "slivers", "", true);
   for (std::size_t i = 0; i < slivers.size() && r.ok(); ++i) {
     std::deque<xstruct> local;
@@ -476,7 +403,7 @@ caf::expected<desired_state> parse_get_slivers(const xmlrpc_c::value& reply) {
       result.invalid.push_back({spec.name, "unknown instantiation \"" + spec.instantiation + "\""});
       continue;
     }
-    if (auto why = apply_attributes(spec, tags, result.initscripts)) {
+    if (auto why = apply_sliver_tags(spec, tags, scripts_by_name)) {
       result.invalid.push_back({spec.name, std::move(*why)});
       continue;
     }
@@ -542,7 +469,7 @@ caf::expected<desired_state> from_ticket(const sliver_ticket& ticket, std::int32
     return make_error(errc::invalid_argument, "ticket for slice " + spec.name +
                                                   ": unknown instantiation \"" +
                                                   spec.instantiation + "\"");
-  if (auto why = apply_attributes(spec, tags, {}))
+  if (auto why = apply_sliver_tags(spec, tags, {}))
     return make_error(errc::invalid_argument, "ticket for slice " + spec.name + ": " + *why);
   desired_state result;
   result.source = origin::ticket;

@@ -151,10 +151,6 @@ caf::expected<desired_state> from_snapshot(const sliver_snapshot& snapshot);
 /// cannot be used (`errc::invalid_argument`).
 caf::expected<desired_state> from_ticket(const sliver_ticket& ticket, std::int32_t node_id);
 
-/// Splits a `delegations` value into slice names (commas and white space
-/// separate them; empty parts are dropped, duplicates kept once, order kept).
-std::vector<std::string> parse_delegations(std::string_view text);
-
 /// Returns `x` with every resource of the table present (defaults filled in).
 rspec complete_rspec(const rspec& x);
 

@@ -2,6 +2,7 @@
 // pushed snapshots and redeemed tickets, and the errors on malformed input.
 #include <catch2/catch.hpp>
 
+#include "actors/sliver_tags.hpp"
 #include "drivers/mechanism_driver.hpp"
 #include "node/desired_state.hpp"
 
