@@ -71,8 +71,6 @@ recording_node(recording_node_actor::stateful_pointer<recording_node_state> self
         return caf::ok_atom_v;
       },
       [=](status_atom) -> caf::result<node_status> { return unsupported(); },
-      [=](caf::get_atom) -> caf::result<std::vector<sliver_spec>> { return unsupported(); },
-      [=](caf::get_atom, std::string&) -> caf::result<sliver_spec> { return unsupported(); },
       [=](redeem_atom, ticket&) -> caf::result<caf::ok_atom> { return unsupported(); },
       [=](create_atom, std::string&, std::string&) -> caf::result<caf::ok_atom> {
         return unsupported();
