@@ -40,8 +40,8 @@ bool is_xml_content_type(std::string_view content_type) {
   return iequals(media, "text/xml") || iequals(media, "application/xml");
 }
 
-route route_request(std::string_view method, std::string_view target,
-                    std::string_view content_type) {
+route route_request(std::string_view method, std::string_view target, std::string_view content_type,
+                    const document_map* documents) {
   auto path = target.substr(0, target.find('?'));
   if (path == "/PLCAPI/" || path == "/PLCAPI") {
     if (method != "POST")
@@ -55,6 +55,11 @@ route route_request(std::string_view method, std::string_view target,
     if (method != "GET" && method != "HEAD")
       return error(405, "method not allowed: use GET\n", "GET, HEAD");
     return to(path == "/healthz" ? route_kind::healthz : route_kind::metrics);
+  }
+  if (documents != nullptr && documents->find(path) != documents->end()) {
+    if (method != "GET" && method != "HEAD")
+      return error(405, "method not allowed: use GET\n", "GET, HEAD");
+    return to(route_kind::document);
   }
   return error(404, "not found: XML-RPC is served at /PLCAPI/\n");
 }

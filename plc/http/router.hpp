@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -7,10 +9,11 @@ namespace pl::plc::http {
 
 /// Names what the server does with a request once its header has been read.
 enum class route_kind {
-  rpc,     ///< read the body and pass it to the XML-RPC handler
-  healthz, ///< answer the liveness probe
-  metrics, ///< render the Prometheus metrics
-  error,   ///< answer `status` with `message` without reading the body
+  rpc,      ///< read the body and pass it to the XML-RPC handler
+  healthz,  ///< answer the liveness probe
+  metrics,  ///< render the Prometheus metrics
+  document, ///< answer one of the server's fixed documents (e.g. `/ticket-key.pem`)
+  error,    ///< answer `status` with `message` without reading the body
 };
 
 /// Describes how to answer one request.
@@ -23,13 +26,23 @@ struct route {
   std::string_view allow;
 };
 
+/// A fixed document the server publishes by GET and HEAD, such as PLC's ticket key.
+struct document {
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+/// Maps request paths (`/ticket-key.pem`) to their documents.
+using document_map = std::map<std::string, document, std::less<>>;
+
 /// Decides how to answer a request from its method, target and `Content-Type` alone.
 ///
 /// Kept free of I/O so the whole routing table is tested directly. XML-RPC is served at
-/// `/PLCAPI/` (and `/PLCAPI`) by POST with an XML content type; `/healthz` and `/metrics` answer
-/// GET and HEAD; everything else is 404, 405 or 415 with a sentence saying what to do instead.
-route route_request(std::string_view method, std::string_view target,
-                    std::string_view content_type);
+/// `/PLCAPI/` (and `/PLCAPI`) by POST with an XML content type; `/healthz`, `/metrics` and the
+/// paths of `documents` answer GET and HEAD; everything else is 404, 405 or 415 with a sentence
+/// saying what to do instead.
+route route_request(std::string_view method, std::string_view target, std::string_view content_type,
+                    const document_map* documents = nullptr);
 
 /// Returns whether a `Content-Type` value names XML (`text/xml` or `application/xml`, any case,
 /// parameters such as `charset` allowed).

@@ -262,7 +262,8 @@ private:
 
     in_flight_guard guard{srv_.metrics};
     auto& req = parser_->get();
-    auto r = route_request(req.method_string(), req.target(), req[bhttp::field::content_type]);
+    auto r = route_request(req.method_string(), req.target(), req[bhttp::field::content_type],
+                           &srv_.config.documents);
     switch (r.kind) {
     case route_kind::rpc:
       co_return co_await answer_rpc();
@@ -272,6 +273,12 @@ private:
     case route_kind::metrics:
       answer_ = reply{200, "text/plain; version=0.0.4; charset=utf-8", srv_.metrics.render()};
       co_return co_await respond();
+    case route_kind::document: {
+      auto target = req.target();
+      const auto& doc = srv_.config.documents.find(target.substr(0, target.find('?')))->second;
+      answer_ = reply{200, doc.content_type, doc.body};
+      co_return co_await respond();
+    }
     case route_kind::error:
       break;
     }

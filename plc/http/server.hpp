@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "plc/http/metrics.hpp"
+#include "plc/http/router.hpp"
 
 namespace pl::plc::http {
 
@@ -45,6 +46,8 @@ struct server_config {
   std::chrono::seconds drain_timeout{30};
   /// Makes SIGTERM and SIGINT stop the server (installed by `start()`).
   bool handle_signals = true;
+  /// Fixed documents answered by GET and HEAD, by path (plcd: `/ticket-key.pem`).
+  document_map documents;
 };
 
 /// Answers the XML of one XML-RPC call with the XML of its response.
@@ -55,8 +58,9 @@ using rpc_handler = std::function<std::string(std::string_view body, const reque
 /// Serves PLCAPI's XML-RPC over HTTP(S) with keep-alive, plus `/healthz` and `/metrics`.
 ///
 /// Routes: POST `/PLCAPI/` with an XML content type goes to the handler; `GET /healthz` answers
-/// `ok`; `GET /metrics` renders the registry. Bad requests get a clear HTTP error (400, 404, 405,
-/// 413, 415, 431) and the connection is closed where HTTP requires it.
+/// `ok`; `GET /metrics` renders the registry; `GET` of a path in `documents` answers that document.
+/// Bad requests get a clear HTTP error (400, 404, 405, 413, 415, 431) and the connection is closed
+/// where HTTP requires it.
 ///
 /// Typical use:
 ///

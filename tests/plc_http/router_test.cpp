@@ -44,6 +44,18 @@ TEST_CASE("the routing table", "[router]") {
     CHECK(r.status == 405);
     CHECK(r.allow == "GET, HEAD");
   }
+  SECTION("fixed documents") {
+    document_map docs{{"/ticket-key.pem", {"application/x-pem-file", "PEM"}}};
+    CHECK(route_request("GET", "/ticket-key.pem", "", &docs).kind == route_kind::document);
+    CHECK(route_request("HEAD", "/ticket-key.pem?x=1", "", &docs).kind == route_kind::document);
+    auto post = route_request("POST", "/ticket-key.pem", "text/xml", &docs);
+    CHECK(post.status == 405);
+    CHECK(post.allow == "GET, HEAD");
+    // Without the map, or for another path, it is unknown; the API paths still route.
+    CHECK(route_request("GET", "/ticket-key.pem", "").status == 404);
+    CHECK(route_request("GET", "/ticket-key.pe", "", &docs).status == 404);
+    CHECK(route_request("POST", "/PLCAPI/", "text/xml", &docs).kind == route_kind::rpc);
+  }
   SECTION("unknown paths") {
     for (auto target : {"/", "/RPC2", "/PLCAPI//", "/plcapi/", "/healthz/x", "*"}) {
       auto r = route_request("POST", target, "text/xml");

@@ -265,6 +265,28 @@ TEST_CASE("/healthz answers ok, also to HEAD", "[server]") {
   CHECK(c.request(make_request(bhttp::verb::get, "/healthz")).body() == "ok\n");
 }
 
+TEST_CASE("a fixed document is served by GET and HEAD, with its content type", "[server]") {
+  bool tls = GENERATE(false, true);
+  CAPTURE(tls);
+  auto config = test_config(tls);
+  const std::string pem =
+      "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n";
+  config.documents["/ticket-key.pem"] = {"application/x-pem-file", pem};
+  running_server srv{std::move(config), echo};
+  client c{srv.port(), tls};
+  auto res = c.request(make_request(bhttp::verb::get, "/ticket-key.pem"));
+  CHECK(res.result_int() == 200);
+  CHECK(res[bhttp::field::content_type] == "application/x-pem-file");
+  CHECK(res.body() == pem);
+  auto head = c.request(make_request(bhttp::verb::head, "/ticket-key.pem"));
+  CHECK(head.result_int() == 200);
+  CHECK(head.body().empty());
+  CHECK(c.request(make_request(bhttp::verb::get, "/other.pem")).result_int() == 404);
+  // (A refused body is not read, so the server closes this connection.)
+  CHECK(c.request(make_request(bhttp::verb::put, "/ticket-key.pem", "x", "text/plain"))
+            .result_int() == 405);
+}
+
 TEST_CASE("/metrics renders the HTTP and XML-RPC counters", "[server]") {
   bool tls = GENERATE(false, true);
   CAPTURE(tls);
