@@ -19,8 +19,6 @@ namespace pl {
 ///   a snapshot older than the last one applied changes nothing.
 /// - `revoke` removes sliver `name` unless a newer snapshot (timestamp) keeps it.
 /// - `status` returns the node's report.
-/// - `get` lists the live slivers' specs as PLC (or a ticket) gave them (for
-///   GetXIDs, GetSSHKeys); `get, name` returns one (`errc::unknown_sliver`).
 ///
 /// Local API (the original node manager's methods); the first string is the
 /// calling sliver (or `root`), the second the target sliver. The caller must be
@@ -47,8 +45,6 @@ using node_manager_actor = caf::typed_actor<
     caf::replies_to<snapshot_atom, sliver_snapshot>::with<caf::ok_atom>,
     caf::replies_to<revoke_atom, std::string, std::int64_t>::with<caf::ok_atom>,
     caf::replies_to<status_atom>::with<node_status>,
-    caf::replies_to<caf::get_atom>::with<std::vector<sliver_spec>>,
-    caf::replies_to<caf::get_atom, std::string>::with<sliver_spec>,
     caf::replies_to<redeem_atom, ticket>::with<caf::ok_atom>,
     caf::replies_to<create_atom, std::string, std::string>::with<caf::ok_atom>,
     caf::replies_to<destroy_atom, std::string, std::string>::with<caf::ok_atom>,
