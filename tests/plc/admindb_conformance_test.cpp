@@ -2,11 +2,16 @@
 // lines below) is listed, has the reference's argument count in
 // methodSignature, admits exactly the reference's roles, and its line is
 // checked letter for letter against the method tables generated from the
-// original source (tests/plc/data/plcapi-methods-5x.txt, and -4.0.txt for the
-// legacy NodeNetwork names). Organizations are new (seed 2.2) and have no
-// reference line.
+// original source (tests/plc/data/plcapi-methods-5x.txt, -4.0.txt for the
+// legacy NodeNetwork names and -4.2-legacy.txt for the NodeNetworkSetting
+// names). Organizations are new (seed 2.2) and have no reference line. The Get*
+// results carry the fields of the original's classes
+// (tests/plc/data/plcapi-fields.txt).
 #include "admindb_world.hpp"
 
+#include "plc/api/sessions.hpp"
+
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -131,6 +136,22 @@ GetTagTypes                        roles=[admin, pi, user, tech, node]          
 UpdatePersonTag                    roles=[admin, pi, tech, user]                  args=(auth, person_tag_id, value)
 UpdateSiteTag                      roles=[admin, pi, tech, user]                  args=(auth, site_tag_id, value)
 UpdateTagType                      roles=[admin]                                  args=(auth, tag_type_id_or_name, tag_type_fields)
+// NodeGroups and their conf files
+AddConfFileToNodeGroup             roles=[admin]                                  args=(auth, conf_file_id, nodegroup_id_or_name)
+AddNodeGroup                       roles=[admin]                                  args=(auth, groupname, tag_type_id_or_tagname, value)
+DeleteConfFileFromNodeGroup        roles=[admin]                                  args=(auth, conf_file_id, nodegroup_id_or_name)
+DeleteNodeGroup                    roles=[admin]                                  args=(auth, node_group_id_or_name)
+GetNodeGroups                      roles=[admin, pi, user, tech, node, anonymous] args=(auth, nodegroup_filter = None, return_fields = None)
+UpdateNodeGroup                    roles=[admin]                                  args=(auth, nodegroup_id_or_name, nodegroup_fields)
+// Legacy 4.2 names (plcapi-methods-4.2-legacy.txt)
+AddNodeNetworkSetting              roles=[admin, pi, tech, user]                  args=(auth, interface_id, tag_type_id_or_name, value)
+AddNodeNetworkSettingType          roles=[admin]                                  args=(auth, tag_type_fields)
+DeleteNodeNetworkSetting           roles=[admin, pi, user, tech]                  args=(auth, interface_tag_id)
+DeleteNodeNetworkSettingType       roles=[admin]                                  args=(auth, tag_type_id_or_name)
+GetNodeNetworkSettingTypes         roles=[admin, pi, user, tech, node]            args=(auth, tag_type_filter = None, return_fields = None)
+GetNodeNetworkSettings             roles=[admin, pi, user, tech, node]            args=(auth, interface_tag_filter = None, return_fields = None)
+UpdateNodeNetworkSetting           roles=[admin, pi, tech, user]                  args=(auth, interface_tag_id, value)
+UpdateNodeNetworkSettingType       roles=[admin]                                  args=(auth, tag_type_id_or_name, tag_type_fields)
 )ref";
 
 /// Slices, InitScripts, SliceTags and Leases (issue 4), and the 4.0
@@ -183,7 +204,8 @@ struct ref_method {
 std::vector<ref_method> parse_reference(std::istream& in) {
   std::vector<ref_method> out;
   std::string line;
-  static const std::regex re{R"(^(\w+)\s+roles=\[([^\]]*)\]\s+args=\(auth(.*)\)\s*$)"};
+  static const std::regex re{
+      R"(^(\w+)\s+roles=\[([^\]]*)\]\s+args=\(auth(.*)\)(?:\s+\[deprecated\])?\s*$)"};
   while (std::getline(in, line)) {
     std::smatch m;
     if (!std::regex_match(line, m, re))
@@ -217,11 +239,12 @@ std::vector<ref_method> parse_reference() {
 }
 
 /// Reads PLCAPI's method tables as generated from the original source
-/// (tests/plc/data/, copies of shared/reference's): 5.x, then 4.0 for the
-/// legacy names 5.x dropped.
+/// (tests/plc/data/, copies of shared/reference's): 5.x, then 4.0 and 4.3's
+/// 4.2 wrappers for the legacy names 5.x dropped.
 std::map<std::string, ref_method> reference_file() {
   std::map<std::string, ref_method> out;
-  for (const char* path : {PL_PLCAPI_METHODS_5X, PL_PLCAPI_METHODS_40}) {
+  for (const char* path :
+       {PL_PLCAPI_METHODS_5X, PL_PLCAPI_METHODS_40, PL_PLCAPI_METHODS_42_LEGACY}) {
     std::ifstream in{path};
     REQUIRE(in.good());
     for (auto& m : parse_reference(in))
@@ -275,7 +298,7 @@ TEST_CASE("the methods checked here are the reference file's, letter for letter"
 
 TEST_CASE_METHOD(admindb_world, "AdminDB methods match the PLCAPI 5.x reference") {
   auto methods = parse_reference();
-  REQUIRE(methods.size() - slice_methods == 108);
+  REQUIRE(methods.size() - slice_methods == 122);
   std::set<std::string> listed;
   for (auto& v : items(ok("admin", "system.listMethods", {})))
     listed.insert(str_of(v));
@@ -304,5 +327,117 @@ TEST_CASE_METHOD(admindb_world, "AdminDB methods match the PLCAPI 5.x reference"
     // One argument too many is 101.
     args.push_back(i(1));
     CHECK(fault("admin", m.name, args) == 101);
+  }
+}
+
+namespace {
+
+/// Reads the original's Get* field lists: method -> field names.
+std::map<std::string, std::vector<std::string>> reference_fields() {
+  std::map<std::string, std::vector<std::string>> out;
+  std::ifstream in{PL_PLCAPI_FIELDS};
+  REQUIRE(in.good());
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#')
+      continue;
+    std::istringstream words{line};
+    std::string method, field;
+    words >> method;
+    while (words >> field)
+      out[method].push_back(field);
+  }
+  return out;
+}
+
+/// Reference fields deliberately not returned, with the reason.
+const std::map<std::string, std::map<std::string, std::string>> not_returned = {
+    // 5.x replaced a tag type's minimum role by its role list (role_ids and
+    // roles, returned instead); 4.3's wrappers of these 4.2 names follow 5.x.
+    {"GetNodeNetworkSettings", {{"min_role_id", "role lists since 5.x"}}},
+    {"GetNodeNetworkSettingTypes", {{"min_role_id", "role lists since 5.x"}}},
+};
+
+} // namespace
+
+TEST_CASE_METHOD(admindb_world, "Get* results carry the reference's field names") {
+  pl::plc::api::add_session_methods(api);
+  pl::plc::api::add_message_methods(api);
+  // One object of every class, so that every Get* has a row to show.
+  int node = int_of(ok("admin", "AddNode",
+                       {i(site_a), obj({{"hostname", s("fields-" + sfx + ".example.org")}})}));
+  int iface = int_of(
+      ok("admin", "AddInterface", {i(node), obj({{"method", s("dhcp")}, {"type", s("ipv4")}})}));
+  std::string tag = "fields" + sfx;
+  ok("admin", "AddTagType", {obj({{"tagname", s(tag)}})});
+  ok("admin", "AddSiteTag", {i(site_a), s(tag), s("v")});
+  ok("admin", "AddPersonTag", {i(id["user"]), s(tag), s("v")});
+  ok("admin", "AddNodeTag", {i(node), s(tag), s("v")});
+  ok("admin", "AddInterfaceTag", {i(iface), s(tag), s("v")});
+  int group = int_of(ok("admin", "AddNodeGroup", {s(tag), s(tag), s("v")}));
+  int cf = int_of(ok("admin", "AddConfFile", {obj({{"source", s("s")}, {"dest", s("/d")}})}));
+  ok("admin", "AddConfFileToNodeGroup", {i(cf), i(group)});
+  ok("admin", "AddSiteAddress",
+     {i(site_a), obj({{"line1", s("1 Main St")},
+                      {"city", s("Princeton")},
+                      {"state", s("NJ")},
+                      {"postalcode", s("08540")},
+                      {"country", s("USA")}})});
+  ok("admin", "AddPersonKey",
+     {i(id["user"]),
+      obj({{"key_type", s("ssh")},
+           {"key", s("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMK/FJTzMQ4+y2FTGaw1GBH25rHhK/20i0nBv/"
+                     "AH8OEz fields@test")}})});
+  int pcu_type = int_of(ok("admin", "AddPCUType", {obj({{"model", s("m" + sfx)}})}));
+  ok("admin", "AddPCUProtocolType",
+     {i(pcu_type), obj({{"port", i(22)}, {"protocol", s("ssh")}, {"supported", b(true)}})});
+  ok("admin", "AddPCU",
+     {i(site_a), obj({{"ip", s("10.9.9.9")},
+                      {"hostname", s("pcu.example.org")},
+                      {"protocol", s("ssh")},
+                      {"username", s("root")},
+                      {"password", s("secret")},
+                      {"model", s("APC")}})});
+  ok("admin", "GetSession", {});
+
+  auto reference = reference_fields();
+  REQUIRE(reference.size() >= 25);
+  auto signatures = reference_file();
+  for (const auto& [method, fields] : reference) {
+    INFO(method);
+    std::set<std::string> want;
+    for (const auto& f : fields)
+      if (!not_returned.count(method) || !not_returned.at(method).count(f))
+        want.insert(f);
+    // Events pile up with every call of this process: the latest few.
+    xv filter =
+        method.rfind("GetEvent", 0) == 0 ? obj({{"-SORT", s("-event_id")}, {"-LIMIT", i(3)}}) : nil;
+    bool takes_filter = !signatures.at(method).args.empty(); // GetRoles takes none
+    // All fields: every reference field is a key of the rows.
+    auto rows =
+        items(ok("admin", method, takes_filter ? std::vector<xv>{filter} : std::vector<xv>{}));
+    REQUIRE_FALSE(rows.empty());
+    std::set<std::string> keys;
+    for (const auto& [k, _] : xmlrpc_c::value_struct(rows[0]).cvalue())
+      keys.insert(k);
+    for (const auto& f : want) {
+      INFO(f);
+      CHECK(keys.count(f) == 1);
+    }
+    const auto& params = signatures.at(method).args;
+    if (std::find(params.begin(), params.end(), "return_fields") == params.end())
+      continue; // GetRoles, GetSessions: no return_fields
+    // Asked for by name, each is a known return field and comes back alone.
+    std::vector<xv> names;
+    for (const auto& f : want)
+      names.push_back(s(f));
+    auto asked = call("admin", method, {filter, arr(names)});
+    INFO(asked.text);
+    REQUIRE_FALSE(asked.is_fault);
+    REQUIRE_FALSE(items(asked.value).empty());
+    std::set<std::string> got;
+    for (const auto& [k, _] : xmlrpc_c::value_struct(items(asked.value)[0]).cvalue())
+      got.insert(k);
+    CHECK(got == want);
   }
 }
