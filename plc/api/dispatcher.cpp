@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -47,6 +48,14 @@ void call_context::touched(std::string type, int id) {
     if (o.id == id && o.type == type)
       return;
   objects.push_back({std::move(type), id});
+}
+
+namespace {
+std::atomic<std::uint64_t> write_counter{0};
+}
+
+std::uint64_t writes_finished() {
+  return write_counter.load(std::memory_order_acquire);
 }
 
 bool records_events(const method_spec& spec) {
@@ -241,6 +250,8 @@ private:
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     if (observer_)
       observer_(spec_.name, code, took.count());
+    if (records_)
+      write_counter.fetch_add(1, std::memory_order_acq_rel);
     if (!records_ || !svc_.db || !svc_.clock)
       return;
     if (spec_.events == event_mode::on_change && code == 0 && message.empty())

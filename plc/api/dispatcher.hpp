@@ -2,6 +2,7 @@
 
 #include "plc/api/method.hpp"
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -52,6 +53,11 @@ private:
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+/// Returns how many calls of recorded (writing) methods this process has
+/// finished, faults included; each is counted after its transaction ended.
+/// Caches of what the database says (GetSlivers') are stale once it moves.
+std::uint64_t writes_finished();
 
 /// Registers the methods of this wave: AuthCheck.
 void add_auth_methods(dispatcher& d);

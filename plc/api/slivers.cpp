@@ -11,6 +11,8 @@
 #include "actors/resources.hpp"
 
 #include <algorithm>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <tuple>
 
@@ -341,12 +343,13 @@ xv accounts(store::connection& conn, int node_id) {
            {{"name", str("root")}, {"keys", xmlrpc_c::value_array(keys["root"])}})});
 }
 
-xv get_slivers(call_context& ctx, const args_t& args, const get_slivers_options& options) {
-  auto conn = ctx.svc.db->acquire();
-  const std::int64_t now = ctx.svc.clock->now_epoch();
-  auto [node_id, hostname] = target_node(*conn, ctx, args);
-  conn->exec("UPDATE nodes SET last_contact = to_timestamp($2::bigint) WHERE node_id = $1::integer",
-             {std::to_string(node_id), std::to_string(now)});
+// The reply for node `node_id` at `now`, all but its timestamp, and until when it holds
+// without a write (the earliest sliver expiry or lease boundary, at most a minute).
+std::pair<std::map<std::string, xv>, std::int64_t>
+build_reply(store::connection& conn_ref, int node_id, const std::string& hostname, std::int64_t now,
+            const get_slivers_options& options) {
+  auto* conn = &conn_ref;
+  std::int64_t valid_until = now + 60;
 
   auto node = conn->exec(
       "SELECT n.node_type,"
@@ -419,6 +422,7 @@ xv get_slivers(call_context& ctx, const args_t& args, const get_slivers_options&
   auto views = load_slivers(*conn, slice_ids, {node_id}, now)[node_id];
   std::vector<xv> slivers;
   for (const auto& v : views) {
+    valid_until = std::min(valid_until, v.expires);
     std::vector<xv> attributes;
     for (const auto& [name, value] : v.attributes)
       attributes.push_back(xmlrpc_c::value_struct({{"tagname", str(name)}, {"value", str(value)}}));
@@ -445,12 +449,14 @@ xv get_slivers(call_context& ctx, const args_t& args, const get_slivers_options&
                            "   AND l.t_from < to_timestamp($2::bigint + 86400) ORDER BY l.t_from",
                            {std::to_string(node_id), std::to_string(now)});
     std::vector<xv> list;
-    for (int r = 0; r < rows.rows(); ++r)
+    for (int r = 0; r < rows.rows(); ++r) {
+      valid_until = std::min(valid_until, std::max<std::int64_t>(rows.integer(r, 1), now + 1));
       list.push_back(xmlrpc_c::value_struct(
           {{"slice_id", xmlrpc_c::value_int(static_cast<int>(rows.integer(r, 0)))},
            {"t_from", xmlrpc_c::value_int(static_cast<int>(rows.integer(r, 1)))},
            {"t_until", xmlrpc_c::value_int(static_cast<int>(rows.integer(r, 2)))},
            {"name", str(rows.text(r, 3))}}));
+    }
     return xmlrpc_c::value_array(list);
   }();
   // HEAD supports two policies: none, and lease_or_idle on reservable nodes.
@@ -458,8 +464,7 @@ xv get_slivers(call_context& ctx, const args_t& args, const get_slivers_options&
 
   xv xmpp_server =
       options.xmpp_server.empty() ? xv(xmlrpc_c::value_nil()) : str(options.xmpp_server);
-  return xmlrpc_c::value_struct({
-      {"timestamp", xmlrpc_c::value_int(static_cast<int>(now))},
+  std::map<std::string, xv> reply{
       {"node_id", xmlrpc_c::value_int(node_id)},
       {"hostname", str(hostname)},
       {"interfaces", interfaces},
@@ -473,22 +478,77 @@ xv get_slivers(call_context& ctx, const args_t& args, const get_slivers_options&
       {"reservation_policy", str(policy)},
       {"leases", leases},
       {"lease_granularity", xmlrpc_c::value_int(static_cast<int>(options.lease_granularity))},
-  });
+  };
+  return {std::move(reply), valid_until};
+}
+
+// Replies per node, valid while no write finished in this process since they were built and
+// until their own deadline. A node polling without change costs its auth, one lookup and the
+// last_contact update. Writes by another process sharing the database are seen within a
+// minute at most (the deadline).
+class reply_cache {
+public:
+  std::optional<std::map<std::string, xv>> find(int node_id, std::uint64_t generation,
+                                                std::int64_t now) {
+    std::lock_guard lock{mutex_};
+    auto i = entries_.find(node_id);
+    if (i == entries_.end() || i->second.generation != generation || now >= i->second.valid_until)
+      return std::nullopt;
+    return i->second.reply;
+  }
+
+  void store(int node_id, std::uint64_t generation, std::int64_t valid_until,
+             std::map<std::string, xv> reply) {
+    std::lock_guard lock{mutex_};
+    if (entries_.size() >= max_entries)
+      entries_.clear(); // bounded; refilled by the next polls
+    entries_[node_id] = {generation, valid_until, std::move(reply)};
+  }
+
+private:
+  static constexpr std::size_t max_entries = 200'000;
+  struct entry {
+    std::uint64_t generation;
+    std::int64_t valid_until;
+    std::map<std::string, xv> reply;
+  };
+  std::mutex mutex_;
+  std::map<int, entry> entries_;
+};
+
+xv get_slivers(call_context& ctx, const args_t& args, const get_slivers_options& options,
+               reply_cache& cache) {
+  // Read before building: a write finishing meanwhile makes the new entry stale at once.
+  const std::uint64_t generation = writes_finished();
+  auto conn = ctx.svc.db->acquire();
+  const std::int64_t now = ctx.svc.clock->now_epoch();
+  auto [node_id, hostname] = target_node(*conn, ctx, args);
+  conn->exec("UPDATE nodes SET last_contact = to_timestamp($2::bigint) WHERE node_id = $1::integer",
+             {std::to_string(node_id), std::to_string(now)});
+  auto reply = cache.find(node_id, generation, now);
+  if (!reply) {
+    auto [built, valid_until] = build_reply(*conn, node_id, hostname, now, options);
+    cache.store(node_id, generation, valid_until, built);
+    reply = std::move(built);
+  }
+  reply->emplace("timestamp", xmlrpc_c::value_int(static_cast<int>(now)));
+  return xmlrpc_c::value_struct(*reply);
 }
 
 } // namespace
 
 void add_sliver_methods(dispatcher& d, get_slivers_options options) {
-  d.add(
-      {"GetSlivers",
-       {role::admin, role::node},
-       {{"node_id_or_hostname", xml_type::any, true}},
-       xml_type::structure,
-       "Returns what node managers need about a node (the calling node when none is named): "
-       "its interfaces, groups, configuration files, initscripts, special accounts, leases and "
-       "the slivers it should hold with their keys and attributes.",
-       [options](call_context& ctx, const args_t& args) { return get_slivers(ctx, args, options); },
-       event_mode::never});
+  d.add({"GetSlivers",
+         {role::admin, role::node},
+         {{"node_id_or_hostname", xml_type::any, true}},
+         xml_type::structure,
+         "Returns what node managers need about a node (the calling node when none is named): "
+         "its interfaces, groups, configuration files, initscripts, special accounts, leases and "
+         "the slivers it should hold with their keys and attributes.",
+         [options, cache = std::make_shared<reply_cache>()](call_context& ctx, const args_t& args) {
+           return get_slivers(ctx, args, options, *cache);
+         },
+         event_mode::never});
 }
 
 } // namespace pl::plc::api

@@ -210,7 +210,34 @@ TEST_CASE_METHOD(sliver_world, "GetSlivers runs as many statements for 1 slice a
   CHECK(std::count_if(slivers.begin(), slivers.end(), [&](const xv& x) {
           return str_of(member(x, "name")).rfind(base_a + "_count", 0) == 0;
         }) == 40);
+  // A write first, so the call builds its reply instead of reading the cache.
+  ok("admin", "AddSliceTag", {i(first), s("net_max_rate"), s("100")});
   CHECK(statements_for_call() == with_one);
+}
+
+TEST_CASE_METHOD(sliver_world, "a cached reply is reused until a write or an expiry") {
+  int sl = add_slice("pi", "cache");
+  ok("pi", "AddSliceToNodes", {i(sl), arr({i(n1)})});
+  ok("admin", "UpdateSlice", {i(sl), obj({{"expires", i(static_cast<int>(now() + 3600))}})});
+  auto count = [] { return pl::plc::store::statements_executed(); };
+  auto before = count();
+  auto first = get_slivers();
+  auto built = count() - before;
+  clock.advance(std::chrono::seconds(5));
+  before = count();
+  auto second = get_slivers();
+  auto cached = count() - before;
+  CHECK(cached < built);
+  CHECK(int_of(member(second, "timestamp")) == int_of(member(first, "timestamp")) + 5);
+  CHECK(attributes(sliver(second, sname(base_a, "cache"))).empty());
+  // A committed write shows in the next reply.
+  ok("admin", "AddSliceTag", {i(sl), s("cpu_share"), s("7")});
+  CHECK(attributes(sliver(get_slivers(), sname(base_a, "cache"))) ==
+        std::vector<std::pair<std::string, std::string>>{{"cpu_share", "7"}});
+  // So does an expiry, without any write.
+  get_slivers();
+  clock.advance(std::chrono::seconds(3600));
+  CHECK(sliver(get_slivers(), sname(base_a, "cache")).type() == xv::TYPE_NIL);
 }
 
 TEST_CASE_METHOD(sliver_world, "sliver views become the specs nodes apply") {
