@@ -6,7 +6,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <set>
 #include <sstream>
+#include <vector>
 
 using namespace pl::test;
 using namespace std::chrono_literals;
@@ -396,4 +398,59 @@ TEST_CASE("ReportRunlevel: a node reports for itself, an admin for any node") {
   CHECK(w.fault("pi", "ReportRunlevel", {obj({{"run_level", s("boot")}}), i(other)}) == 103);
   // Not recorded as events (PLCAPI skips it: nodes call it all the time).
   CHECK(events_of(w, "ReportRunlevel", node) == 0);
+}
+
+TEST_CASE("Boot methods: PLCAPI 5.x's roles and argument counts") {
+  // Lines of tests/plc/data/plcapi-methods-5x.txt (BootCheckAuthentication
+  // inherits AuthCheck's roles and arguments).
+  struct line {
+    const char* method;
+    std::set<std::string> roles;
+    std::size_t min_args, max_args; // after auth
+  };
+  const std::vector<line> reference = {
+      {"BootCheckAuthentication", {"admin", "pi", "user", "tech", "node"}, 0, 0},
+      {"BootGetNodeDetails", {"node"}, 0, 0},
+      {"BootNotifyOwners", {"node"}, 4, 4},
+      {"BootUpdateNode", {"node"}, 1, 1},
+      {"GenerateNodeConfFile", {"admin", "pi", "tech"}, 1, 2},
+      {"GetNodeFlavour", {"admin", "user", "node"}, 1, 1},
+      {"ReportRunlevel", {"node", "admin"}, 1, 2},
+  };
+  boot_world w;
+  int node = w.add_node(w.base_a, "conf-roles-" + w.sfx + ".test.org", key);
+  auto args_for = [](const std::string& method) -> std::vector<xv> {
+    if (method == "BootNotifyOwners")
+      return {s("nosuchmessage"), i(0), i(0), i(0)};
+    if (method == "BootUpdateNode" || method == "ReportRunlevel")
+      return {obj({})};
+    if (method == "GenerateNodeConfFile" || method == "GetNodeFlavour")
+      return {i(999999)};
+    return {};
+  };
+  for (const auto& ref : reference) {
+    INFO(ref.method);
+    // Arity from system.methodSignature: one signature per accepted count.
+    std::size_t lo = 99, hi = 0;
+    for (auto& sig : items(w.ok("admin", "system.methodSignature", {s(ref.method)}))) {
+      std::size_t n = items(sig).size() - 2; // minus the result and the auth struct
+      lo = std::min(lo, n);
+      hi = std::max(hi, n);
+    }
+    CHECK(lo == ref.min_args);
+    CHECK(hi == ref.max_args);
+    // Each role is admitted (anything but 103) exactly when listed.
+    for (const std::string actor : {"admin", "pi", "user", "tech"}) {
+      INFO(actor);
+      int code = w.fault(actor, ref.method, args_for(ref.method));
+      CHECK((code != 103) == (ref.roles.count(actor) > 0));
+    }
+    int as_node = w.node_call(node, key, ref.method, args_for(ref.method)).code;
+    CHECK((as_node != 103) == (ref.roles.count("node") > 0));
+    // One argument too many is 101.
+    auto extra = args_for(ref.method);
+    for (std::size_t k = extra.size(); k <= ref.max_args; ++k)
+      extra.push_back(nil);
+    CHECK(w.fault("admin", ref.method, extra) == 101);
+  }
 }
