@@ -89,6 +89,7 @@ void load_toml(const std::filesystem::path& file, plcd_config& cfg) {
   read(tbl, "flavour", "node_fcdistro", cfg.flavour_node_fcdistro, file);
   read(tbl, "flavour", "node_pldistro", cfg.flavour_node_pldistro, file);
   read(tbl, "flavour", "virt_map", cfg.flavour_virt_map, file);
+  read(tbl, "tickets", "pl3_key", cfg.pl3_ticket_key_file, file);
   read(tbl, "dev", "data_dir", cfg.data_dir, file);
   read(tbl, "dev", "admin_email", cfg.admin_email, file);
 }

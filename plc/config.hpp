@@ -56,6 +56,12 @@ struct plcd_config {
   std::string flavour_node_pldistro = "planetlab";
   std::string flavour_virt_map = " f8,f12,f14,centos5,centos6:vs; default:lxc ";
 
+  // [tickets] pl3_key: PLC_API_TICKET_KEY, the RSA key (PEM) signing the PlanetLab 3.0
+  /// tickets of SliceGetTicket/SliceTicketGet (XML-DSig, RSA-SHA1). Empty: --dev makes
+  /// <data_dir>/keys/pl3_ticket.key (public half beside it, `.pub`), otherwise those
+  /// methods answer fault 111 "Slice ticket signing key not found", as the original.
+  std::filesystem::path pl3_ticket_key_file;
+
   // dev mode (embedded default)
   bool dev = false;
   std::filesystem::path data_dir; ///< Cluster, certificate and state of dev mode.

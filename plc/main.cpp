@@ -15,6 +15,7 @@
 #include "plc/api/password.hpp"
 #include "plc/api/pcus.hpp"
 #include "plc/api/persons.hpp"
+#include "plc/api/pl3_slices.hpp"
 #include "plc/api/sessions.hpp"
 #include "plc/api/sites.hpp"
 #include "plc/api/slice_tags.hpp"
@@ -83,6 +84,20 @@ void register_pool_metrics(plc::http::metrics_registry& metrics,
                        [&pool] { return static_cast<double>(pool.stats().timeouts); });
 }
 
+/// Loads the RSA key of the PlanetLab 3.0 tickets (SliceGetTicket); nullptr
+/// when none is configured, which makes those methods fault 111.
+std::shared_ptr<const plc::api::pl3_ticket_signer>
+load_pl3_ticket_signer(const plc::plcd_config& cfg) {
+  if (cfg.pl3_ticket_key_file.empty()) {
+    spdlog::warn("plc.pl3_tickets event=off reason=\"no [tickets] pl3_key configured\" "
+                 "effect=\"SliceGetTicket answers fault 111\"");
+    return nullptr;
+  }
+  auto signer = std::make_shared<const plc::api::pl3_ticket_signer>(cfg.pl3_ticket_key_file);
+  spdlog::info("plc.pl3_tickets event=key_ready key={}", cfg.pl3_ticket_key_file.string());
+  return signer;
+}
+
 int run(plc::plcd_config cfg) {
   pl::system_clock_source clock;
   std::optional<plc::store::local_cluster> cluster;
@@ -99,6 +114,12 @@ int run(plc::plcd_config cfg) {
       cfg.key_file = cfg.data_dir / "tls" / "plc.key";
       plc::ensure_self_signed_certificate(cfg.cert_file, cfg.key_file);
     }
+    if (cfg.pl3_ticket_key_file.empty())
+      cfg.pl3_ticket_key_file = cfg.data_dir / "keys" / "pl3_ticket.key";
+    if (plc::api::ensure_pl3_ticket_key(cfg.pl3_ticket_key_file))
+      std::cout << "plcd: PL3 ticket key made; its public key is "
+                << plc::api::pl3_ticket_public_key_path(cfg.pl3_ticket_key_file).string()
+                << std::endl;
   }
   if (cfg.db_conninfo.empty())
     throw std::runtime_error("no database: give [db] conninfo in --config, --db, or use --dev");
@@ -173,6 +194,7 @@ int run(plc::plcd_config cfg) {
   plc::api::add_lease_methods(api);
   plc::api::add_nodegroup_methods(api);
   plc::api::add_sliver_methods(api);
+  plc::api::add_pl3_slice_methods(api, load_pl3_ticket_signer(cfg));
 
   plc::http::server_config http_cfg;
   http_cfg.address = cfg.address;

@@ -77,3 +77,15 @@ TEST_CASE("bad [auth] and [mail] values are refused with the key named") {
   toml_file window{"[auth]\nwindow_s = -1\n"};
   CHECK_THROWS_WITH(pl::plc::load_toml(window.path, cfg), Catch::Contains("auth.window_s"));
 }
+
+TEST_CASE("[tickets] pl3_key names the PL3 ticket key; unset, there is none") {
+  pl::plc::plcd_config unset;
+  CHECK(unset.pl3_ticket_key_file.empty());
+  toml_file f{R"(
+[tickets]
+pl3_key = "/etc/planetlab/api_ticket.key"
+)"};
+  pl::plc::plcd_config cfg;
+  pl::plc::load_toml(f.path, cfg);
+  CHECK(cfg.pl3_ticket_key_file == "/etc/planetlab/api_ticket.key");
+}
