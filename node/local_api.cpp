@@ -626,6 +626,7 @@ private:
                                                type_name(c.args[0].type()));
       name = std::move(*n);
     }
+    c.target.name = name; // for the log, also when refused
     auto spec = api_.nm.ask<sliver_spec>(caf::get_atom_v, name);
     const sliver_spec* target = nullptr;
     if (spec) {
@@ -692,7 +693,6 @@ local_api::local_api(caf::actor_system& sys, node_manager_actor nm, ticket_desk&
     names += d.name;
     impl_->registry.addMethod(d.name, xmlrpc_c::methodPtr(new method_adapter(impl_->state, d)));
   }
-  impl_->registry.disableIntrospection();
   impl_->registry.setDefaultMethod(xmlrpc_c::defaultMethodPtr(new unknown_method(names)));
 }
 
