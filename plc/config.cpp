@@ -89,6 +89,26 @@ void load_toml(const std::filesystem::path& file, plcd_config& cfg) {
   read(tbl, "flavour", "node_fcdistro", cfg.flavour_node_fcdistro, file);
   read(tbl, "flavour", "node_pldistro", cfg.flavour_node_pldistro, file);
   read(tbl, "flavour", "virt_map", cfg.flavour_virt_map, file);
+  read(tbl, "tickets", "key", cfg.ticket_key_file, file);
+  auto lifetime = cfg.ticket_lifetime;
+  read(tbl, "tickets", "lifetime_s", lifetime, file);
+  if (lifetime.count() <= 0)
+    throw std::runtime_error(file.string() + ": tickets.lifetime_s must be at least 1");
+  cfg.ticket_lifetime = lifetime;
+  read(tbl, "push", "enabled", cfg.push_enabled, file);
+  read(tbl, "push", "address", cfg.push_address, file);
+  read(tbl, "push", "port", cfg.push_port, file);
+  auto cert = cfg.push_cert_file, key = cfg.push_key_file, cafile = cfg.push_cafile;
+  read(tbl, "push", "cert", cert, file);
+  read(tbl, "push", "key", key, file);
+  read(tbl, "push", "cafile", cafile, file);
+  if (cert.empty() != key.empty() || cert.empty() != cafile.empty())
+    throw std::runtime_error(file.string() +
+                             ": push.cert, push.key and push.cafile go together (TLS needs all "
+                             "three; none: plain TCP, loopback only)");
+  cfg.push_cert_file = cert;
+  cfg.push_key_file = key;
+  cfg.push_cafile = cafile;
   read(tbl, "tickets", "pl3_key", cfg.pl3_ticket_key_file, file);
   read(tbl, "dev", "data_dir", cfg.data_dir, file);
   read(tbl, "dev", "admin_email", cfg.admin_email, file);

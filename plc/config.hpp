@@ -56,6 +56,25 @@ struct plcd_config {
   std::string flavour_node_pldistro = "planetlab";
   std::string flavour_virt_map = " f8,f12,f14,centos5,centos6:vs; default:lxc ";
 
+  // [tickets]: GetSliceTicket's signing key (actors/ticket_keys.hpp)
+  /// PLC's Ed25519 ticket key (PEM, mode 0600), made at the first start when missing;
+  /// the public half is written beside it (`.pub`). Empty: --dev uses
+  /// <data_dir>/keys/ticket.key, otherwise tickets are off (GetSliceTicket: fault 109).
+  std::filesystem::path ticket_key_file;
+  /// Longest validity of a ticket; a ticket never outlives its slice either.
+  std::chrono::seconds ticket_lifetime{24 * 3600};
+
+  // [push]: the CAF middleman endpoint node managers connect to (plc/push)
+  bool push_enabled = false;
+  std::string push_address = "127.0.0.1";
+  std::uint16_t push_port = 8444; ///< 0 picks a free one (printed at start).
+  /// TLS through CAF's OpenSSL module: PLC's certificate and key, and the CA
+  /// that signs the node managers' certificates (CAF verifies both sides).
+  /// Needed off loopback; empty: plain TCP.
+  std::filesystem::path push_cert_file;
+  std::filesystem::path push_key_file;
+  std::filesystem::path push_cafile;
+
   // [tickets] pl3_key: PLC_API_TICKET_KEY, the RSA key (PEM) signing the PlanetLab 3.0
   /// tickets of SliceGetTicket/SliceTicketGet (XML-DSig, RSA-SHA1). Empty: --dev makes
   /// <data_dir>/keys/pl3_ticket.key (public half beside it, `.pub`), otherwise those

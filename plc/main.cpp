@@ -1,5 +1,6 @@
 // plcd: the PlanetLab Central daemon (PLCAPI over HTTPS on PostgreSQL).
 #include "actors/clock.hpp"
+#include "actors/runtime_config.hpp"
 #include "plc/api/boot.hpp"
 #include "plc/api/conf_files.hpp"
 #include "plc/api/dispatcher.hpp"
@@ -23,16 +24,24 @@
 #include "plc/api/slivers.hpp"
 #include "plc/api/tags.hpp"
 #include "plc/api/throttle.hpp"
+#include "plc/api/tickets.hpp"
 #include "plc/config.hpp"
 #include "plc/dev_setup.hpp"
 #include "plc/http/metrics.hpp"
 #include "plc/http/server.hpp"
+#include "plc/push/service.hpp"
 #include "plc/store/local_cluster.hpp"
 #include "plc/store/migrations.hpp"
 #include "plc/store/persons.hpp"
 #include "plc/store/pool.hpp"
+#include "plc/ticket_key.hpp"
 
 #include <CLI/CLI.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/send.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -98,6 +107,28 @@ load_pl3_ticket_signer(const plc::plcd_config& cfg) {
   return signer;
 }
 
+/// Tells whether `address` is a loopback address (the push link may go without TLS there).
+bool is_loopback(const std::string& address) {
+  return address == "localhost" || address == "::1" || address.rfind("127.", 0) == 0;
+}
+
+/// Loads PLC's ticket key, making it at the first start; nullopt when tickets are off.
+std::optional<pl::signing_key> load_ticket_key(const plc::plcd_config& cfg) {
+  auto file = plc::ticket_key_path(cfg);
+  if (file.empty()) {
+    spdlog::warn("plc.tickets event=off reason=\"no [tickets] key configured\" "
+                 "effect=\"GetSliceTicket answers fault 109\"");
+    return std::nullopt;
+  }
+  auto key = plc::ensure_ticket_key(file);
+  auto pub = plc::ticket_public_key_path(file);
+  spdlog::info("plc.tickets event=key_ready key={} public={} key_id={}", file.string(),
+               pub.string(), pl::to_hex(key.id()));
+  std::cout << "plcd: ticket key " << pub.string() << " (key id " << pl::to_hex(key.id())
+            << "; also served at /ticket-key.pem)" << std::endl;
+  return key;
+}
+
 int run(plc::plcd_config cfg) {
   pl::system_clock_source clock;
   std::optional<plc::store::local_cluster> cluster;
@@ -125,6 +156,15 @@ int run(plc::plcd_config cfg) {
     throw std::runtime_error("no database: give [db] conninfo in --config, --db, or use --dev");
   if (cfg.tls && (cfg.cert_file.empty() || cfg.key_file.empty()))
     throw std::runtime_error("HTTPS needs --cert and --key (or [http] cert/key), or --plain-http");
+  const bool push_tls = !cfg.push_cert_file.empty();
+  if (cfg.push_enabled && !push_tls && !is_loopback(cfg.push_address))
+    throw std::runtime_error("the push endpoint on " + cfg.push_address +
+                             " needs TLS: give [push] cert, key and cafile (plain TCP is for "
+                             "loopback only)");
+  if (cfg.push_enabled && push_tls)
+    plc::push::check_tls_files(cfg.push_cert_file.string(), cfg.push_key_file.string(),
+                               cfg.push_cafile.string());
+  auto ticket_key = load_ticket_key(cfg);
 
   // xmlrpc-c refuses XML beyond its own limit; keep it in step with the HTTP one.
   plc::api::dispatcher::set_xml_size_limit(cfg.max_body_bytes);
@@ -167,6 +207,30 @@ int run(plc::plcd_config cfg) {
   else
     spdlog::info("plc.mail event=smtp host={} port={}", cfg.smtp_host, cfg.smtp_port);
 
+  // The actors: push link (node registry, gateway, slice directory) and the
+  // ticket actors, fed by the database's change notifications.
+  caf::actor_system_config actor_cfg;
+  pl::configure_runtime(actor_cfg, {.middleman = true});
+  if (cfg.push_enabled && push_tls) {
+    actor_cfg.openssl_certificate = cfg.push_cert_file.string();
+    actor_cfg.openssl_key = cfg.push_key_file.string();
+    actor_cfg.openssl_cafile = cfg.push_cafile.string();
+    actor_cfg.load<caf::openssl::manager>();
+  }
+  caf::actor_system actors{actor_cfg};
+  plc::push::service push{actors, {&pool, cfg.db_conninfo, &clock, cfg.push_enabled}};
+  if (cfg.push_enabled) {
+    auto push_port = push.publish(cfg.push_address, cfg.push_port, push_tls);
+    std::cout << "plcd: push endpoint " << cfg.push_address << ":" << push_port
+              << (push_tls ? " (TLS)" : " (plain TCP, loopback)") << std::endl;
+  }
+  std::optional<plc::api::key_ticket_authority> tickets;
+  if (ticket_key)
+    tickets.emplace(*ticket_key, clock, cfg.ticket_lifetime,
+                    [office = push.tickets()](const pl::ticket& record) {
+                      caf::anon_send(office, caf::put_atom_v, record);
+                    });
+
   plc::http::metrics_registry metrics;
   register_pool_metrics(metrics, pool);
   plc::api::dispatcher api{{&pool, &clock, &throttle, mailer.get()},
@@ -195,6 +259,7 @@ int run(plc::plcd_config cfg) {
   plc::api::add_nodegroup_methods(api);
   plc::api::add_sliver_methods(api);
   plc::api::add_pl3_slice_methods(api, load_pl3_ticket_signer(cfg));
+  plc::api::add_ticket_methods(api, tickets ? &*tickets : nullptr);
 
   plc::http::server_config http_cfg;
   http_cfg.address = cfg.address;
@@ -207,6 +272,8 @@ int run(plc::plcd_config cfg) {
   http_cfg.worker_threads = cfg.worker_threads;
   http_cfg.idle_timeout = cfg.idle_timeout;
   http_cfg.drain_timeout = cfg.drain_timeout;
+  if (tickets)
+    http_cfg.documents["/ticket-key.pem"] = {"application/x-pem-file", tickets->public_key().pem()};
   plc::http::server server{http_cfg,
                            [&api](std::string_view body, const plc::http::request_info& req) {
                              return api.handle(body, req.peer_address);
@@ -236,6 +303,8 @@ int main(int argc, char** argv) {
   bool plain_http = false;
   std::string log_level = "info";
   std::optional<std::uint16_t> port;
+  std::optional<std::uint16_t> push_port;
+  bool print_ticket_key = false;
   app.add_option("-c,--config", config_file, "TOML configuration file ([http], [db], [dev])")
       ->check(CLI::ExistingFile);
   app.add_flag("--dev", cfg.dev,
@@ -263,6 +332,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--reset-admin-password", cfg.reset_admin_password,
                "With --dev: give the admin account a new password and print it");
+  app.add_option("--push-port", push_port,
+                 "Serve the push endpoint for node managers on this port (0: any free one); "
+                 "[push] in --config sets address and TLS");
+  app.add_flag("--print-ticket-key", print_ticket_key,
+               "Print PLC's public ticket key (PEM) and exit; makes the key if there is none");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -307,6 +381,19 @@ int main(int argc, char** argv) {
       cfg.port = 8443;
     if (plain_http)
       cfg.tls = false;
+    if (push_port) {
+      cfg.push_enabled = true;
+      cfg.push_port = *push_port;
+    }
+    if (print_ticket_key) {
+      if (cfg.dev && cfg.data_dir.empty())
+        cfg.data_dir = plc::default_dev_data_dir();
+      auto file = plc::ticket_key_path(cfg);
+      if (file.empty())
+        throw std::runtime_error("tickets are off: set [tickets] key in --config, or use --dev");
+      std::cout << plc::ensure_ticket_key(file).public_key().pem() << std::flush;
+      return 0;
+    }
     return run(std::move(cfg));
   } catch (const std::exception& e) {
     std::cerr << "plcd: " << e.what() << std::endl;

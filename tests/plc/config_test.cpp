@@ -1,5 +1,6 @@
 // plcd's [auth] and [mail] configuration keys.
 #include "plc/config.hpp"
+#include "plc/ticket_key.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -88,4 +89,73 @@ pl3_key = "/etc/planetlab/api_ticket.key"
   pl::plc::plcd_config cfg;
   pl::plc::load_toml(f.path, cfg);
   CHECK(cfg.pl3_ticket_key_file == "/etc/planetlab/api_ticket.key");
+}
+
+TEST_CASE("[tickets] key and lifetime, [push] endpoint and TLS") {
+  pl::plc::plcd_config defaults;
+  CHECK(defaults.ticket_key_file.empty());
+  CHECK(defaults.ticket_lifetime == 24h);
+  CHECK_FALSE(defaults.push_enabled);
+  toml_file f{R"(
+[tickets]
+key = "/etc/planetlab/ticket.key"
+lifetime_s = 3600
+
+[push]
+enabled = true
+address = "0.0.0.0"
+port = 9000
+cert = "/etc/planetlab/plc.crt"
+key = "/etc/planetlab/plc.key"
+cafile = "/etc/planetlab/nodes-ca.crt"
+)"};
+  pl::plc::plcd_config cfg;
+  pl::plc::load_toml(f.path, cfg);
+  CHECK(cfg.ticket_key_file == "/etc/planetlab/ticket.key");
+  CHECK(cfg.ticket_lifetime == 1h);
+  CHECK(cfg.push_enabled);
+  CHECK(cfg.push_address == "0.0.0.0");
+  CHECK(cfg.push_port == 9000);
+  CHECK(cfg.push_cert_file == "/etc/planetlab/plc.crt");
+  CHECK(cfg.push_key_file == "/etc/planetlab/plc.key");
+  CHECK(cfg.push_cafile == "/etc/planetlab/nodes-ca.crt");
+  // Where the key lives: the configured file; with --dev, the data directory.
+  CHECK(pl::plc::ticket_key_path(cfg) == "/etc/planetlab/ticket.key");
+  CHECK(pl::plc::ticket_public_key_path(cfg.ticket_key_file) == "/etc/planetlab/ticket.pub");
+  pl::plc::plcd_config dev;
+  CHECK(pl::plc::ticket_key_path(dev).empty()); // production without a key: tickets off
+  dev.dev = true;
+  dev.data_dir = "/var/lib/plc";
+  CHECK(pl::plc::ticket_key_path(dev) == "/var/lib/plc/keys/ticket.key");
+
+  pl::plc::plcd_config bad;
+  toml_file zero{"[tickets]\nlifetime_s = 0\n"};
+  CHECK_THROWS_WITH(pl::plc::load_toml(zero.path, bad), Catch::Contains("tickets.lifetime_s"));
+  CHECK(bad.ticket_lifetime == 24h); // unchanged
+  toml_file half{"[push]\ncert = \"/etc/planetlab/plc.crt\"\n"};
+  CHECK_THROWS_WITH(pl::plc::load_toml(half.path, bad), Catch::Contains("push.cafile"));
+  CHECK(bad.push_cert_file.empty());
+  toml_file port{"[push]\nport = 65536\n"};
+  CHECK_THROWS_WITH(pl::plc::load_toml(port.path, bad), Catch::Contains("push.port"));
+}
+
+TEST_CASE("the ticket key is made once, kept private, and its public half exported") {
+  auto dir = fs::temp_directory_path() / ("plcd-ticket-key-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  auto file = dir / "keys" / "ticket.key";
+  auto made = pl::plc::ensure_ticket_key(file);
+  CHECK((fs::status(file).permissions() & (fs::perms::group_all | fs::perms::others_all)) ==
+        fs::perms::none);
+  auto pub = pl::verify_key::load(dir / "keys" / "ticket.pub");
+  REQUIRE(pub);
+  CHECK(pub->id() == made.id());
+  // The next start loads the same key; a lost public file is written again.
+  fs::remove(dir / "keys" / "ticket.pub");
+  auto again = pl::plc::ensure_ticket_key(file);
+  CHECK(again.id() == made.id());
+  CHECK(pl::verify_key::load(dir / "keys" / "ticket.pub")->id() == made.id());
+  // A key others may read is refused, naming the file.
+  fs::permissions(file, fs::perms::group_read, fs::perm_options::add);
+  CHECK_THROWS_WITH(pl::plc::ensure_ticket_key(file), Catch::Contains(file.string()));
+  fs::remove_all(dir);
 }

@@ -1,10 +1,13 @@
 // PLC's push link on CAF's deterministic test coordinator: nodes prove their
 // key before anything reaches them, each node gets only its own slivers, and
 // slice actors push exactly the changes (and revoke where a slice left).
+// Ticket actors expire by themselves and, revoked, tell the nodes; the ticket
+// office revokes the tickets of slices that are gone.
 
 #include "plc/push/node_registry.hpp"
 #include "plc/push/slice_actor.hpp"
 #include "plc/push/slice_directory.hpp"
+#include "plc/push/ticket_office.hpp"
 #include "tests/plc/recording_node.hpp"
 
 #include "actors/caf_clock.hpp"
@@ -17,8 +20,10 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
+#include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 
 using namespace std::chrono_literals;
 using pl::test::node_credentials;
@@ -336,5 +341,162 @@ TEST_CASE("the slice directory turns change notices into pushes", "[push]") {
   w.sched->run();
   CHECK(log1->pushed_names() == std::vector<std::string>{"pl_a", "pl_b"});
   caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
+  w.sched->run();
+}
+
+// -- ticket actors and the ticket office -------------------------------------
+
+namespace {
+
+pl::ticket ticket_for(const std::string& name, std::int32_t slice_id,
+                      std::vector<std::int32_t> nodes, std::int64_t expires = epoch + 3600) {
+  static int serial = 0;
+  pl::ticket t;
+  t.slice_name = name;
+  t.node_ids = std::move(nodes);
+  t.sliver = sliver(name, 0);
+  t.sliver.slice_id = slice_id;
+  t.issued = epoch;
+  t.expires = expires;
+  t.nonce = "nonce-" + std::to_string(++serial);
+  return t;
+}
+
+} // namespace
+
+TEST_CASE("a ticket actor is valid until its expiry, then terminates", "[push][tickets]") {
+  push_world w;
+  auto t = push::spawn_ticket_actor(*w.sys, {w.registry, &*w.clock},
+                                    ticket_for("pl_a", 10, {1}, epoch + 100));
+  w.sched->run();
+  auto record = w.call<pl::ticket>(t, caf::get_atom_v);
+  REQUIRE(record);
+  CHECK(record->slice_name == "pl_a");
+  CHECK(record->expires == epoch + 100);
+  CHECK(*w.call<bool>(t, pl::valid_atom_v));
+  w.sched->advance_time(99s);
+  w.sched->run();
+  CHECK(*w.call<bool>(t, pl::valid_atom_v));
+  w.sched->advance_time(1s);
+  w.sched->run();
+  // Gone: a request finds no receiver.
+  CHECK(!w.call<bool>(t, pl::valid_atom_v));
+}
+
+TEST_CASE("revoking a ticket tells its nodes, or every connected node", "[push][tickets]") {
+  push_world w;
+  auto log1 = w.connect({1, "node1.example.org", "key-one"});
+  auto log2 = w.connect({2, "node2.example.org", "key-two"});
+  REQUIRE(!*log1->connect_result);
+  REQUIRE(!*log2->connect_result);
+  auto mine =
+      push::spawn_ticket_actor(*w.sys, {w.registry, &*w.clock}, ticket_for("pl_a", 10, {1}));
+  w.sched->run();
+  REQUIRE(w.call<caf::ok_atom>(mine, pl::revoke_atom_v));
+  CHECK(log1->revoked == std::vector<std::string>{"pl_a"});
+  CHECK(log2->revoked.empty());
+  CHECK_FALSE(*w.call<bool>(mine, pl::valid_atom_v));
+  // Revoked once: a second revoke tells nobody again.
+  REQUIRE(w.call<caf::ok_atom>(mine, pl::revoke_atom_v));
+  CHECK(log1->revoked.size() == 1);
+
+  // Redeemable anywhere (a delegated slice): every node connected now.
+  auto anywhere =
+      push::spawn_ticket_actor(*w.sys, {w.registry, &*w.clock}, ticket_for("pl_d", 11, {}));
+  w.sched->run();
+  REQUIRE(w.call<caf::ok_atom>(anywhere, pl::revoke_atom_v));
+  CHECK(log1->revoked == std::vector<std::string>{"pl_a", "pl_d"});
+  CHECK(log2->revoked == std::vector<std::string>{"pl_d"});
+  for (auto t : {mine, anywhere})
+    caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
+  w.sched->run();
+}
+
+TEST_CASE("the ticket office revokes the tickets of a slice that is gone", "[push][tickets]") {
+  push_world w;
+  auto log1 = w.connect({1, "node1.example.org", "key-one"});
+  REQUIRE(!*log1->connect_result);
+  std::set<std::int32_t> live{10, 11, 13, 14};
+  int lookups = 0;
+  push::ticket_office_config oc;
+  oc.registry = w.registry;
+  oc.clock = &*w.clock;
+  oc.slice_live = [&](std::int32_t id) {
+    ++lookups;
+    return live.contains(id);
+  };
+  auto office = push::spawn_ticket_office(*w.sys, oc, false);
+  auto held = [&](std::int32_t id) {
+    auto actors = w.call<std::vector<caf::actor>>(office, caf::get_atom_v, id);
+    REQUIRE(actors);
+    return *actors;
+  };
+  auto valid = [&](const caf::actor& a) {
+    auto v = w.call<bool>(caf::actor_cast<pl::ticket_actor>(a), pl::valid_atom_v);
+    return v && *v;
+  };
+  caf::anon_send(office, caf::put_atom_v, ticket_for("pl_a", 10, {1}));
+  caf::anon_send(office, caf::put_atom_v, ticket_for("pl_a", 10, {1}));
+  caf::anon_send(office, caf::put_atom_v, ticket_for("pl_b", 11, {1}));
+  w.sched->run();
+  REQUIRE(held(10).size() == 2);
+  REQUIRE(held(11).size() == 1);
+
+  // A change to a live slice revokes nothing; a slice without tickets is not
+  // even looked up.
+  caf::anon_send(office, caf::update_atom_v, std::int32_t{10});
+  w.sched->run();
+  CHECK(held(10).size() == 2);
+  CHECK(log1->revoked.empty());
+  const int before = lookups;
+  caf::anon_send(office, caf::update_atom_v, std::int32_t{99});
+  w.sched->run();
+  CHECK(lookups == before);
+
+  // Slice 10 is deleted: both its tickets are revoked on node 1; 11 stays.
+  auto tickets10 = held(10);
+  live.erase(10);
+  caf::anon_send(office, caf::update_atom_v, std::int32_t{10});
+  w.sched->run();
+  CHECK(held(10).empty());
+  CHECK(held(11).size() == 1);
+  for (const auto& t : tickets10)
+    CHECK_FALSE(valid(t));
+  REQUIRE_FALSE(log1->revoked.empty());
+  CHECK(std::all_of(log1->revoked.begin(), log1->revoked.end(),
+                    [](const std::string& n) { return n == "pl_a"; }));
+
+  // Notifications lost (the listener reconnected): a reset checks them all.
+  auto tickets11 = held(11);
+  live.erase(11);
+  caf::anon_send(office, caf::reset_atom_v);
+  w.sched->run();
+  CHECK(held(11).empty());
+  CHECK_FALSE(valid(tickets11.at(0)));
+
+  // A ticket whose slice went while it was being issued is revoked on arrival.
+  caf::anon_send(office, caf::put_atom_v, ticket_for("pl_c", 12, {1}));
+  w.sched->run();
+  CHECK(held(12).empty());
+  CHECK(std::count(log1->revoked.begin(), log1->revoked.end(), "pl_c") == 1);
+
+  // delete revokes at once and answers when done.
+  caf::anon_send(office, caf::put_atom_v, ticket_for("pl_e", 13, {1}));
+  w.sched->run();
+  auto tickets13 = held(13);
+  REQUIRE(tickets13.size() == 1);
+  REQUIRE(w.call<caf::ok_atom>(office, caf::delete_atom_v, std::int32_t{13}));
+  CHECK(held(13).empty());
+  CHECK_FALSE(valid(tickets13.at(0)));
+
+  // An expired ticket leaves the office by itself, revoking nothing.
+  caf::anon_send(office, caf::put_atom_v, ticket_for("pl_f", 14, {1}, epoch + 50));
+  w.sched->run();
+  REQUIRE(held(14).size() == 1);
+  w.sched->advance_time(50s);
+  w.sched->run();
+  CHECK(held(14).empty());
+  CHECK(std::count(log1->revoked.begin(), log1->revoked.end(), "pl_f") == 0);
+  caf::anon_send_exit(office, caf::exit_reason::user_shutdown);
   w.sched->run();
 }

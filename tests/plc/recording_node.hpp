@@ -5,6 +5,7 @@
 // pushes to it. The real node manager lives in node/.
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -22,8 +23,10 @@
 
 namespace pl::test {
 
-/// What a recording node saw; shared with the test through a pointer.
+/// What a recording node saw; shared with the test through a pointer. With a
+/// threaded actor system, read it under `mutex` (or through `locked`).
 struct node_log {
+  mutable std::mutex mutex;
   std::vector<sliver_snapshot> snapshots;
   std::vector<std::string> revoked;
   /// Set once a connect finished: empty on success, else the refusal.
@@ -36,6 +39,13 @@ struct node_log {
       for (const auto& sliver : s.slivers)
         out.push_back(sliver.name);
     return out;
+  }
+
+  /// Runs `f(*this)` under the mutex and returns its result.
+  template <class F>
+  auto locked(F f) const {
+    std::lock_guard guard{mutex};
+    return f(*this);
   }
 };
 
@@ -53,6 +63,11 @@ struct recording_node_state {
   push_gateway_actor gateway;
   node_credentials who;
   const pl::clock* clock = nullptr;
+
+  void connected(caf::error result) {
+    std::lock_guard guard{log->mutex};
+    log->connect_result = std::move(result);
+  }
 };
 
 inline recording_node_actor::behavior_type
@@ -63,10 +78,12 @@ recording_node(recording_node_actor::stateful_pointer<recording_node_state> self
   auto unsupported = [] { return make_error(errc::unsupported, "recording node"); };
   return {
       [self](snapshot_atom, sliver_snapshot& s) {
+        std::lock_guard guard{self->state.log->mutex};
         self->state.log->snapshots.push_back(std::move(s));
         return caf::ok_atom_v;
       },
       [self](revoke_atom, std::string& name, std::int64_t) {
+        std::lock_guard guard{self->state.log->mutex};
         self->state.log->revoked.push_back(std::move(name));
         return caf::ok_atom_v;
       },
@@ -106,13 +123,10 @@ recording_node(recording_node_actor::stateful_pointer<recording_node_state> self
                       st.who.node_id, st.who.hostname, st.clock->now_epoch(), std::move(nonce), {}};
                   hello.proof = push_proof(st.who.key, hello);
                   self->request(st.gateway, caf::infinite, hello_atom_v, std::move(hello))
-                      .then(
-                          [self](caf::ok_atom) { self->state.log->connect_result = caf::error{}; },
-                          [self](caf::error& err) {
-                            self->state.log->connect_result = std::move(err);
-                          });
+                      .then([self](caf::ok_atom) { self->state.connected(caf::error{}); },
+                            [self](caf::error& err) { self->state.connected(std::move(err)); });
                 },
-                [self](caf::error& err) { self->state.log->connect_result = std::move(err); });
+                [self](caf::error& err) { self->state.connected(std::move(err)); });
       },
   };
 }

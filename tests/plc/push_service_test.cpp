@@ -1,0 +1,257 @@
+// The push link as plcd runs it (plc/push/service.hpp), end to end: the
+// scratch database, its change notifications (migration 0240) heard by the
+// listener, the slice directory and the ticket office, the node registry, and
+// recording node managers in another actor system connected over CAF's
+// middleman on loopback. Changes go through the API; the nodes learn of them
+// by push alone (no GetSlivers here). Waits are bounded; nothing is timed.
+#include "slice_world.hpp"
+
+#include "plc/api/tickets.hpp"
+#include "plc/push/service.hpp"
+#include "tests/plc/recording_node.hpp"
+
+#include "actors/runtime_config.hpp"
+#include "actors/ticket.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <thread>
+
+using namespace pl::test;
+using namespace std::chrono_literals;
+namespace plc = pl::plc;
+namespace push = pl::plc::push;
+
+namespace {
+
+/// Polls `pred` until it holds or a minute has passed; returns whether it held.
+bool eventually(const std::function<bool()>& pred) {
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline)
+      return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+caf::actor_system_config& configured(caf::actor_system_config& cfg) {
+  pl::configure_runtime(cfg, {.middleman = true, .max_threads = 2});
+  return cfg;
+}
+
+struct push_db_world : slice_world {
+  caf::actor_system_config plc_cfg, node_cfg;
+  caf::actor_system plc_sys{configured(plc_cfg)};
+  caf::actor_system node_sys{configured(node_cfg)};
+  std::optional<push::service> svc;
+  std::uint16_t port = 0;
+  std::vector<caf::actor> nodes;
+  // GetSliceTicket, with the office told of every ticket as plcd does.
+  pl::signing_key key = *pl::signing_key::generate();
+  std::optional<plc::api::key_ticket_authority> authority;
+  std::optional<plc::api::dispatcher> tapi;
+
+  push_db_world() {
+    svc.emplace(plc_sys, push::service_config{&pool, scratch_conninfo(), &clock, true});
+    port = svc->publish("127.0.0.1", 0, false);
+    authority.emplace(key, clock, 24h, [office = svc->tickets()](const pl::ticket& t) {
+      caf::anon_send(office, caf::put_atom_v, t);
+    });
+    plc::api::services s;
+    s.db = &pool;
+    s.clock = &clock;
+    tapi.emplace(s);
+    plc::api::add_auth_methods(*tapi);
+    plc::api::add_ticket_methods(*tapi, &*authority);
+  }
+
+  ~push_db_world() {
+    for (auto& n : nodes)
+      caf::anon_send_exit(n, caf::exit_reason::user_shutdown);
+    svc.reset();
+  }
+
+  /// Adds a node with a node key, as GenerateNodeConfFile would set it.
+  int add_keyed_node(const std::string& name, const std::string& node_key) {
+    int node = add_node(site_a, name);
+    auto conn = pool.acquire();
+    conn->exec("UPDATE nodes SET key = $1 WHERE node_id = $2::integer",
+               {node_key, std::to_string(node)});
+    return node;
+  }
+
+  /// Starts a recording node manager in the node-side actor system that
+  /// reaches PLC over loopback and proves `key` for `node`.
+  std::shared_ptr<node_log> connect(int node, const std::string& name, const std::string& key) {
+    auto gateway = node_sys.middleman().remote_actor<pl::push_gateway_actor>("127.0.0.1", port);
+    REQUIRE(gateway);
+    auto log = std::make_shared<node_log>();
+    auto actor = node_sys.spawn(recording_node, log, *gateway,
+                                node_credentials{node, host(name), key}, &clock);
+    nodes.push_back(caf::actor_cast<caf::actor>(actor));
+    caf::anon_send(actor, caf::connect_atom_v);
+    REQUIRE(eventually(
+        [&] { return log->locked([](auto& l) { return l.connect_result.has_value(); }); }));
+    return log;
+  }
+
+  /// The slivers `log` received, in order.
+  static std::vector<pl::sliver_spec> received(const node_log& log) {
+    std::vector<pl::sliver_spec> out;
+    for (const auto& snap : log.snapshots)
+      out.insert(out.end(), snap.slivers.begin(), snap.slivers.end());
+    return out;
+  }
+
+  static bool got(const std::shared_ptr<node_log>& log,
+                  const std::function<bool(const pl::sliver_spec&)>& pred) {
+    return log->locked([&](const node_log& l) {
+      auto slivers = received(l);
+      return std::any_of(slivers.begin(), slivers.end(), pred);
+    });
+  }
+
+  static bool revoked(const std::shared_ptr<node_log>& log, const std::string& name) {
+    return log->locked([&](const node_log& l) {
+      return std::find(l.revoked.begin(), l.revoked.end(), name) != l.revoked.end();
+    });
+  }
+
+  std::string ticket(const std::string& actor, int slice) {
+    xmlrpc_c::paramList params;
+    params.add(auth(actor));
+    params.add(i(slice));
+    std::string xml;
+    xmlrpc_c::xml::generateCall("GetSliceTicket", params, &xml);
+    xmlrpc_c::rpcOutcome out;
+    xmlrpc_c::xml::parseResponse(tapi->handle(xml, "127.0.0.1"), &out);
+    REQUIRE(out.succeeded());
+    return str_of(out.getResult());
+  }
+
+  /// The office's outstanding tickets of `slice`.
+  std::size_t outstanding(int slice) {
+    caf::scoped_actor self{plc_sys};
+    std::size_t n = 0;
+    bool answered = false;
+    self->request(svc->tickets(), 30s, caf::get_atom_v, static_cast<std::int32_t>(slice))
+        .receive(
+            [&](const std::vector<caf::actor>& actors) {
+              n = actors.size();
+              answered = true;
+            },
+            [&](const caf::error&) {});
+    REQUIRE(answered);
+    return n;
+  }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(push_db_world, "A change committed through the API reaches the node by push") {
+  int n1 = add_keyed_node("p1", "key-one-" + sfx);
+  int n2 = add_keyed_node("p2", "key-two-" + sfx);
+  int n3 = add_keyed_node("p3", "key-three-" + sfx);
+  auto log1 = connect(n1, "p1", "key-one-" + sfx);
+  auto log2 = connect(n2, "p2", "key-two-" + sfx);
+  auto intruder = connect(n3, "p3", "not-the-key"); // claims node 3 with a wrong key
+  REQUIRE(log1->locked([](auto& l) { return !*l.connect_result; }));
+  REQUIRE(log2->locked([](auto& l) { return !*l.connect_result; }));
+  CHECK(intruder->locked(
+      [](auto& l) { return *l.connect_result == caf::error{pl::errc::permission_denied}; }));
+
+  // A slice on nodes 1 and 3: node 1 gets its sliver.
+  const std::string name = sname(base_a, "push");
+  int sl = add_slice("pi", "push");
+  ok("pi", "AddSliceToNodes", {i(sl), arr({i(n1), i(n3)})});
+  REQUIRE(eventually([&] { return got(log1, [&](auto& s) { return s.name == name; }); }));
+
+  // AddSliceTag: node 1 receives the new spec.
+  ok("admin", "AddSliceTag", {i(sl), s("cpu_share"), s("64")});
+  REQUIRE(eventually([&] {
+    return got(log1, [&](const pl::sliver_spec& s) {
+      return s.name == name && s.resources.value_of("cpu_share") == 64;
+    });
+  }));
+  // A per-node tag for node 1, and a new member's key.
+  ok("admin", "AddSliceTag", {i(sl), s("cpu_share"), s("96"), i(n1)});
+  REQUIRE(eventually([&] {
+    return got(log1,
+               [&](auto& s) { return s.name == name && s.resources.value_of("cpu_share") == 96; });
+  }));
+
+  // Another slice on node 2 only: a barrier for node 2's mailbox.
+  const std::string other = sname(base_a, "other");
+  int sl2 = add_slice("pi", "other");
+  ok("pi", "AddSliceToNodes", {i(sl2), arr({i(n2)})});
+  REQUIRE(eventually([&] { return got(log2, [&](auto& s) { return s.name == other; }); }));
+
+  // Each node received only its own slivers; the wrong key received nothing.
+  log1->locked([&](const node_log& l) {
+    for (const auto& snap : l.snapshots) {
+      CHECK(snap.node_id == n1);
+      for (const auto& s : snap.slivers) {
+        CHECK(s.node_id == n1);
+        CHECK(s.name != other);
+      }
+    }
+    return 0;
+  });
+  log2->locked([&](const node_log& l) {
+    for (const auto& snap : l.snapshots) {
+      CHECK(snap.node_id == n2);
+      for (const auto& s : snap.slivers) {
+        CHECK(s.node_id == n2);
+        CHECK(s.name != name);
+      }
+    }
+    return 0;
+  });
+  CHECK(intruder->locked([](auto& l) { return l.snapshots.empty() && l.revoked.empty(); }));
+
+  // Leaving node 1 revokes the sliver there.
+  ok("pi", "DeleteSliceFromNodes", {i(sl), arr({i(n1)})});
+  REQUIRE(eventually([&] { return revoked(log1, name); }));
+  CHECK_FALSE(revoked(log2, name));
+}
+
+TEST_CASE_METHOD(push_db_world, "DeleteSlice revokes its tickets and the nodes hear of it") {
+  int n1 = add_keyed_node("q1", "key-q1-" + sfx);
+  int n2 = add_keyed_node("q2", "key-q2-" + sfx);
+  auto log1 = connect(n1, "q1", "key-q1-" + sfx);
+  auto log2 = connect(n2, "q2", "key-q2-" + sfx);
+
+  // A slice on node 1, with a ticket.
+  const std::string name = sname(base_a, "tk");
+  int sl = add_slice("pi", "tk");
+  ok("pi", "AddSliceToNodes", {i(sl), arr({i(n1)})});
+  auto text = ticket("pi", sl);
+  REQUIRE(pl::verify_ticket(text, pl::ticket_keyring{key.public_key()}, clock, {.node_id = n1})
+              .valid());
+  REQUIRE(eventually([&] { return outstanding(sl) == 1; }));
+
+  // A delegated slice (no nodes; every node may redeem its ticket).
+  const std::string dname = sname(base_a, "dl");
+  int dl = add_slice("pi", "dl", {{"instantiation", s("delegated")}});
+  auto dtext = ticket("pi", dl);
+  CHECK(pl::parse_ticket(dtext)->body.any_node);
+  REQUIRE(eventually([&] { return outstanding(dl) == 1; }));
+
+  ok("pi", "DeleteSlice", {i(sl)});
+  REQUIRE(eventually([&] { return outstanding(sl) == 0; }));
+  REQUIRE(eventually([&] { return revoked(log1, name); }));
+  CHECK(outstanding(dl) == 1);
+
+  ok("pi", "DeleteSlice", {i(dl)});
+  REQUIRE(eventually([&] { return outstanding(dl) == 0; }));
+  // Every connected node hears of the delegated slice's end.
+  REQUIRE(eventually([&] { return revoked(log1, dname) && revoked(log2, dname); }));
+  CHECK_FALSE(revoked(log2, name));
+}
