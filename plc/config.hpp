@@ -36,6 +36,8 @@ struct plcd_config {
       20; ///< Failures from one address within the window that block it.
   std::chrono::seconds auth_window{300}; ///< How long a failure counts.
   std::size_t auth_max_tracked = 65536;  ///< Most accounts plus addresses remembered.
+  // [plc]
+  std::string hrn_root = "plc"; ///< PLC_HRN_ROOT: the SFA authority of the hrn tags.
 
   // [mail]
   std::string mail_backend;             ///< "spool" or "smtp"; empty: spool with --dev, else smtp.

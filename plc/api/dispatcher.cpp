@@ -438,6 +438,29 @@ const method_spec* dispatcher::find(const std::string& name) const {
   return it == impl_->specs.end() ? nullptr : &it->second;
 }
 
+xmlrpc_c::value dispatcher::invoke(const std::string& name, call_context& ctx,
+                                   const std::vector<xmlrpc_c::value>& args) const {
+  const method_spec* spec = find(name);
+  if (!spec)
+    throw fault(fault_code::invalid_method, name);
+  if (!spec->roles.empty() && !intersects(ctx.who.roles, spec->roles))
+    throw fault(fault_code::authentication_failure, "Not allowed to call " + name);
+  std::size_t required = 0;
+  while (required < spec->params.size() && !spec->params[required].optional)
+    ++required;
+  if (args.size() < required || args.size() > spec->params.size())
+    throw fault(fault_code::invalid_argument_count,
+                name + ": expected " + std::to_string(required) + "-" +
+                    std::to_string(spec->params.size()) + " arguments, got " +
+                    std::to_string(args.size()));
+  for (std::size_t k = 0; k < args.size(); ++k)
+    if (!type_matches(spec->params[k].type, args[k].type()))
+      throw fault::invalid_value(spec->params[k].name,
+                                 std::string{"expected "} + xml_type_name(spec->params[k].type) +
+                                     ", got " + value_type_name(args[k].type()));
+  return spec->handler(ctx, args);
+}
+
 const xmlrpc_c::registry& dispatcher::registry() const {
   return impl_->registry;
 }

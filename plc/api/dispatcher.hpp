@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace xmlrpc_c {
 class registry;
@@ -39,6 +40,14 @@ public:
   /// Returns the declaration registered under `name`, or nullptr; e.g. to
   /// register it again under a legacy name (legacy.hpp).
   const method_spec* find(const std::string& name) const;
+
+  /// Calls method `name` from inside another call, as PLCAPI methods call
+  /// each other (UpdatePerson's `roles` through AddRoleToPerson, ...): as
+  /// the same caller, whose roles must meet the method's (fault 103), with
+  /// the argument count (101) and types (102) checked as at the edge; fault
+  /// 100 for an unknown name. The outer call's event lists what it touched.
+  xmlrpc_c::value invoke(const std::string& name, call_context& ctx,
+                         const std::vector<xmlrpc_c::value>& args) const;
 
   /// Processes one XML-RPC request body and returns the response body.
   std::string handle(std::string_view request_xml, const std::string& peer_address) const;

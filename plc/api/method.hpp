@@ -44,6 +44,8 @@ struct services {
   /// Where VerifyPerson, ResetPassword and NotifyPersons send mail; nullptr
   /// means mail is off (logged, not sent), like PLC_MAIL_ENABLED=false.
   mailer* mail = nullptr;
+  /// PLC_HRN_ROOT: the SFA authority that starts every hrn tag (hrn.hpp).
+  std::string hrn_root = "plc";
 };
 
 /// Who made a call, as established by authentication.

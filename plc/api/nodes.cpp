@@ -2,6 +2,7 @@
 
 #include "plc/api/crud.hpp"
 #include "plc/api/fault.hpp"
+#include "plc/api/hrn.hpp"
 #include "plc/api/legacy.hpp"
 #include "plc/api/object_access.hpp"
 #include "plc/api/permissions.hpp"
@@ -296,6 +297,7 @@ xv add_node(call_context& ctx, const args_t& args) {
   values.set("last_updated", now, "to_timestamp");
   int id = unique_or_102("Hostname already in use",
                          [&] { return insert_row(*conn, node_admin_class(), values); });
+  refresh_node_hrn(*conn, ctx.svc.hrn_root, id); // PLCAPI tags every new node with its hrn
   ctx.touched("Site", site_id);
   ctx.touched("Node", id);
   ctx.message =
@@ -329,6 +331,8 @@ xv update_node(call_context& ctx, const args_t& args) {
   values.set("last_updated", now_text(ctx), "to_timestamp");
   unique_or_102("Hostname already in use",
                 [&] { return update_row(*conn, node_admin_class(), id, values); });
+  if (value_of(values, "hostname"))
+    refresh_node_hrn(*conn, ctx.svc.hrn_root, id);
   ctx.touched("Node", id);
   return xmlrpc_c::value_int(1);
 }

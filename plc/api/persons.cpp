@@ -2,11 +2,13 @@
 
 #include "plc/api/crud.hpp"
 #include "plc/api/fault.hpp"
+#include "plc/api/hrn.hpp"
 #include "plc/api/mailer.hpp"
 #include "plc/api/messages.hpp"
 #include "plc/api/object_access.hpp"
 #include "plc/api/password.hpp"
 #include "plc/api/permissions.hpp"
+#include "plc/api/related.hpp"
 #include "plc/api/sites.hpp"
 #include "plc/api/slices.hpp"
 #include "plc/api/tags.hpp"
@@ -14,7 +16,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <regex>
+#include <set>
 
 namespace pl::plc::api {
 
@@ -176,9 +180,98 @@ int lowest_role_id(const caller& who) {
   return lowest;
 }
 
+// --- Keys of person_fields, as PLCAPI's Row.split_fields sorts them ---
+
+/// Returns the names of the person tag types (PLCAPI's Person.tags: the
+/// accessors of tag types for persons, e.g. hrn and sfa_created): those
+/// whose category has a `person` part.
+std::set<std::string> person_tag_names(store::connection& conn) {
+  auto res = conn.exec("SELECT tagname FROM tag_types"
+                       " WHERE '/' || category || '/' LIKE '%/person/%'",
+                       {});
+  std::set<std::string> out;
+  for (int r = 0; r < res.rows(); ++r)
+    out.emplace(res.text(r, 0));
+  return out;
+}
+
+/// Checks the keys of a person_fields struct as PLCAPI does: a Person field
+/// outside `accepted` is "Trying to set/change unaccepted key", a key that is
+/// neither a Person field, a related field nor a person tag is rejected
+/// ("Cannot <verb> Person column(s)"); both fault 102. Returns the person tags
+/// to set, by tag name.
+std::map<std::string, std::string> check_person_keys(store::connection& conn, const xv& fields,
+                                                     const std::set<std::string>& accepted,
+                                                     const relations* related,
+                                                     const std::string& verb) {
+  auto tags = person_tag_names(conn);
+  std::map<std::string, std::string> tag_values;
+  std::string rejected;
+  for (const auto& [key, value] : xmlrpc_c::value_struct(fields).cvalue()) {
+    bool person_field =
+        person_class().find(key) ||
+        std::find(hidden_fields.begin(), hidden_fields.end(), key) != hidden_fields.end();
+    if (person_field) {
+      if (!accepted.count(key))
+        throw fault(fault_code::invalid_argument, "Trying to set/change unaccepted key " + key);
+    } else if (related && related->has(key)) {
+      continue;
+    } else if (tags.count(key)) {
+      if (value.type() != xv::TYPE_STRING)
+        throw fault::invalid_value(key, "expected string");
+      tag_values[key] = xmlrpc_c::value_string(value).cvalue();
+    } else {
+      rejected += (rejected.empty() ? "'" : ", '") + key + "'";
+    }
+  }
+  if (!rejected.empty())
+    throw fault(fault_code::invalid_argument,
+                "Cannot " + verb + " Person column(s) [" + rejected + "]");
+  return tag_values;
+}
+
+/// Sets person tags by name (PLCAPI's Add/UpdatePerson do so without the
+/// tag types' role checks: whoever may change the person may).
+void set_person_tags(store::connection& conn, int person_id,
+                     const std::map<std::string, std::string>& tags) {
+  for (const auto& [name, value] : tags)
+    conn.exec("INSERT INTO person_tag (person_id, tag_type_id, value)"
+              " SELECT $1, tag_type_id, $3 FROM tag_types WHERE tagname = $2"
+              " ON CONFLICT (person_id, tag_type_id) DO UPDATE SET value = EXCLUDED.value",
+              {std::to_string(person_id), name, value});
+}
+
+/// UpdatePerson's related fields (PLCAPI's Person.related_fields). Its
+/// `roles` is one too, but PLCAPI sorts that key as the Person field `roles`
+/// first, accepts it and writes nothing: roles change only through
+/// AddRoleToPerson and DeleteRoleFromPerson, and so here.
+const relations& person_relations() {
+  static const relations rel{
+      {{"sites", "site_ids",
+        [](store::connection& conn, const xv& item) {
+          return resolve_id(conn, site_class(), item);
+        },
+        "AddPersonToSite", "DeletePersonFromSite", true},
+       {"slices", "slice_ids",
+        [](store::connection& conn, const xv& item) {
+          return resolve_id(conn, slice_class(), item);
+        },
+        "AddPersonToSlice", "DeletePersonFromSlice", true}},
+      {{"keys", "key_ids", "key_id", "AddPersonKey", "UpdateKey", "DeleteKey"}},
+  };
+  return rel;
+}
+
 // --- Persons ---
 
 xv add_person(call_context& ctx, const args_t& args) {
+  std::set<std::string> accepted = add_fields;
+  accepted.insert({"password", "enabled"}); // enabled: dropped silently, as PLCAPI does
+  std::map<std::string, std::string> tags;
+  {
+    auto conn = ctx.svc.db->acquire();
+    tags = check_person_keys(*conn, args[0], accepted, nullptr, "add");
+  }
   auto values = writable_values(person_class(), args[0], add_fields);
   require_names(values, true);
   auto password = password_field(args[0]);
@@ -194,6 +287,7 @@ xv add_person(call_context& ctx, const args_t& args) {
   values.set("date_created", now, "to_timestamp");
   values.set("last_updated", now, "to_timestamp");
   int id = email_unique([&] { return insert_row(*conn, person_class(), values); });
+  set_person_tags(*conn, id, tags);
   ctx.touched("Person", id);
   return xmlrpc_c::value_int(id);
 }
@@ -216,7 +310,14 @@ xv get_persons(call_context& ctx, const args_t& args) {
                           return_fields, is_admin(ctx.who), opts);
 }
 
-xv update_person(call_context& ctx, const args_t& args) {
+xv update_person(const dispatcher& d, call_context& ctx, const args_t& args) {
+  std::set<std::string> accepted = update_fields;
+  accepted.insert({"password", "roles"}); // roles: accepted and ignored, as PLCAPI does
+  std::map<std::string, std::string> tags;
+  {
+    auto conn = ctx.svc.db->acquire();
+    tags = check_person_keys(*conn, args[1], accepted, &person_relations(), "update");
+  }
   auto values = writable_values(person_class(), args[1], update_fields);
   require_names(values, false);
   auto password = password_field(args[1]);
@@ -226,7 +327,10 @@ xv update_person(call_context& ctx, const args_t& args) {
     id = resolve_person(*conn, args[0]);
     if (!can_update_person(*conn, ctx.who, id))
       throw fault(fault_code::permission_denied, "Not allowed to update specified account");
+    validate_email(*conn, values, id);
   }
+  // Roles, sites, keys and slices through their methods, as the caller.
+  apply_relations(d, ctx, person_class(), id, args[1], person_relations());
   if (password)
     values.set("password", hash_password(*password));
   mail_address to;
@@ -236,6 +340,9 @@ xv update_person(call_context& ctx, const args_t& args) {
     values.set("last_updated", now_text(ctx), "to_timestamp");
     if (!email_unique([&] { return update_row(*conn, person_class(), id, values); }))
       throw fault(fault_code::invalid_argument, "No such account");
+    set_person_tags(*conn, id, tags);
+    if (value_of(values, "email"))
+      refresh_person_hrn(*conn, ctx.svc.hrn_root, id);
     auto res = conn->exec("SELECT first_name || ' ' || last_name, email FROM persons"
                           " WHERE person_id = $1",
                           {std::to_string(id)});
@@ -266,11 +373,16 @@ xv add_person_to_site(call_context& ctx, const args_t& args) {
   auto conn = ctx.svc.db->acquire();
   int person = resolve_person(*conn, args[0]);
   int site = resolve_id(*conn, site_class(), args[1]);
+  bool first =
+      conn->exec("SELECT 1 FROM person_site WHERE person_id = $1 LIMIT 1", {std::to_string(person)})
+          .rows() == 0;
   // The first site becomes the primary one; later ones leave it alone.
   conn->exec("INSERT INTO person_site (person_id, site_id, is_primary) VALUES ($1, $2,"
              " NOT EXISTS (SELECT 1 FROM person_site WHERE person_id = $1))"
              " ON CONFLICT DO NOTHING",
              {std::to_string(person), std::to_string(site)});
+  if (first) // PLCAPI names a person after its first site
+    set_person_hrn(*conn, ctx.svc.hrn_root, person, site);
   ctx.touched("Site", site);
   ctx.touched("Person", person);
   return xmlrpc_c::value_int(1);
@@ -424,8 +536,13 @@ void add_person_methods(dispatcher& d) {
          {person, {"person_fields", xml_type::structure}},
          xml_type::integer,
          "Updates an account. Users and techs update only themselves; PIs also non-PIs at "
-         "their sites. Returns 1.",
-         update_person});
+         "their sites. `sites`, `slices` (ids or names) and `keys` (ids, or key structs: new "
+         "without key_id, changed with it) make the account's exactly those, through "
+         "AddPersonToSite, AddPersonToSlice, AddPersonKey, UpdateKey, DeleteKey and their "
+         "Delete* counterparts with the caller's rights; `roles` is accepted and ignored, as "
+         "in PLCAPI (see AddRoleToPerson); person tags (hrn, sfa_created) are set by name; "
+         "other keys are fault 102. Returns 1.",
+         [&d](call_context& ctx, const args_t& args) { return update_person(d, ctx, args); }});
   d.add({"DeletePerson",
          {role::admin, role::pi, role::user, role::tech},
          {person},

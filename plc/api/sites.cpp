@@ -2,15 +2,18 @@
 
 #include "plc/api/crud.hpp"
 #include "plc/api/fault.hpp"
+#include "plc/api/hrn.hpp"
 #include "plc/api/nodes.hpp"
 #include "plc/api/object_access.hpp"
 #include "plc/api/permissions.hpp"
 #include "plc/api/persons.hpp"
+#include "plc/api/related.hpp"
 #include "plc/api/slices.hpp"
 #include "plc/api/tags.hpp"
 #include "plc/store/pool.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace pl::plc::api {
 
@@ -218,6 +221,7 @@ xv add_site(call_context& ctx, const args_t& args) {
   values.set("date_created", now, "to_timestamp");
   values.set("last_updated", now, "to_timestamp");
   int id = unique_or_102("login_base", [&] { return insert_row(*conn, site_class(), values); });
+  refresh_site_hrn(*conn, ctx.svc.hrn_root, id); // PLCAPI tags every new site with its hrn
   ctx.touched("Site", id);
   return xmlrpc_c::value_int(id);
 }
@@ -230,28 +234,58 @@ xv get_sites(call_context& ctx, const args_t& args) {
                           arg_or_nil(args, 1), is_admin(ctx.who), opts);
 }
 
-xv update_site(call_context& ctx, const args_t& args) {
-  auto conn = ctx.svc.db->acquire();
-  int id = resolve_id(*conn, site_class(), args[0]);
-  bool admin = is_admin(ctx.who);
-  if (!admin && !can_manage_site(*conn, ctx.who, id))
-    throw fault(fault_code::permission_denied, "Not allowed to modify specified site");
-  std::set<std::string> allowed;
-  if (!admin) // only admins set the quotas and the login base; PLCAPI drops them silently
-    for (const auto& f : site_class().fields)
-      if (f.writable && f.name != "max_slices" && f.name != "max_slivers" && f.name != "login_base")
-        allowed.insert(f.name);
-  auto values = writable_values(site_class(), args[1], allowed);
-  auto old =
-      conn->exec("SELECT latitude, longitude FROM sites WHERE site_id = $1", {std::to_string(id)});
-  auto coordinate = [&](int col) -> std::optional<double> {
-    if (old.is_null(0, col))
-      return std::nullopt;
-    return std::stod(std::string{old.text(0, col)});
+/// UpdateSite's related fields (PLCAPI's Site.related_fields): its members
+/// by person_id or email, its addresses by id or as address structs.
+const relations& site_relations() {
+  static const relations rel{
+      {{"persons", "person_ids",
+        [](store::connection& conn, const xv& item) {
+          if (item.type() != xv::TYPE_STRING)
+            return resolve_id(conn, person_class(), item);
+          std::string email = xmlrpc_c::value_string(item).cvalue();
+          std::transform(email.begin(), email.end(), email.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+          return resolve_id(conn, person_class(), xmlrpc_c::value_string(email));
+        },
+        "AddPersonToSite", "DeletePersonFromSite", false}},
+      {{"addresses", "address_ids", "address_id", "AddSiteAddress", "UpdateAddress",
+        "DeleteAddress"}},
   };
-  validate_site(*conn, values, id, coordinate(0), coordinate(1));
+  return rel;
+}
+
+xv update_site(const dispatcher& d, call_context& ctx, const args_t& args) {
+  int id = 0;
+  row_values values;
+  {
+    auto conn = ctx.svc.db->acquire();
+    id = resolve_id(*conn, site_class(), args[0]);
+    bool admin = is_admin(ctx.who);
+    if (!admin && !can_manage_site(*conn, ctx.who, id))
+      throw fault(fault_code::permission_denied, "Not allowed to modify specified site");
+    std::set<std::string> allowed;
+    if (!admin) // only admins set the quotas and the login base; PLCAPI drops them silently
+      for (const auto& f : site_class().fields)
+        if (f.writable && f.name != "max_slices" && f.name != "max_slivers" &&
+            f.name != "login_base")
+          allowed.insert(f.name);
+    values = writable_values(site_class(), args[1], allowed);
+    auto old = conn->exec("SELECT latitude, longitude FROM sites WHERE site_id = $1",
+                          {std::to_string(id)});
+    auto coordinate = [&](int col) -> std::optional<double> {
+      if (old.is_null(0, col))
+        return std::nullopt;
+      return std::stod(std::string{old.text(0, col)});
+    };
+    validate_site(*conn, values, id, coordinate(0), coordinate(1));
+  }
+  // Members and addresses through their methods, as the caller (no connection held).
+  apply_relations(d, ctx, site_class(), id, args[1], site_relations());
+  auto conn = ctx.svc.db->acquire();
   values.set("last_updated", now_text(ctx), "to_timestamp");
   unique_or_102("login_base", [&] { return update_row(*conn, site_class(), id, values); });
+  if (value_of(values, "login_base"))
+    refresh_site_hrn(*conn, ctx.svc.hrn_root, id);
   ctx.touched("Site", id);
   return xmlrpc_c::value_int(1);
 }
@@ -437,8 +471,12 @@ void add_site_methods(dispatcher& d) {
          {site, {"site_fields", xml_type::structure}},
          xml_type::integer,
          "Updates a site. PIs may update only their sites; only admins may change max_slices, "
-         "max_slivers and login_base. Returns 1.",
-         update_site});
+         "max_slivers and login_base (PLCAPI drops them silently). `persons` (ids or emails) "
+         "and `addresses` (ids, or address structs: new without address_id, changed with it) "
+         "make the site's members and addresses exactly those, through AddPersonToSite, "
+         "DeletePersonFromSite, AddSiteAddress, UpdateAddress and DeleteAddress with the "
+         "caller's rights. Returns 1.",
+         [&d](call_context& ctx, const args_t& args) { return update_site(d, ctx, args); }});
   d.add({"DeleteSite",
          {role::admin},
          {site},

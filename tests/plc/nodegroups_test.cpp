@@ -164,8 +164,9 @@ TEST_CASE_METHOD(groups_world, "UpdateNodeGroup: groupname and value; DeleteNode
   CHECK(items(ok("admin", "GetNodeGroups", {i(g)})).empty());
   CHECK(fault("admin", "DeleteNodeGroup", {i(g)}) == 102);
   // The nodes keep their tags; the other group stays.
-  CHECK(str_of(member(items(ok("admin", "GetNodeTags", {obj({{"node_id", i(n2)}})}))[0],
-                      "value")) == "gamma");
+  CHECK(str_of(member(
+            items(ok("admin", "GetNodeTags", {obj({{"node_id", i(n2)}, {"tagname", s(tag)}})}))[0],
+            "value")) == "gamma");
   CHECK(ids("admin", "GetNodeGroups", {i(other)}, "nodegroup_id") == std::vector<int>{other});
   // Events name the group.
   auto events = items(ok("admin", "GetEventObjects",

@@ -452,7 +452,7 @@ TEST_CASE_METHOD(node_world, "Node and interface tags: rights, filters, cascades
   CHECK(str_of(member(row, "arch")) == "aarch64");
   auto bare = items(ok("user", "GetNodes", {arr({i(other)}), arr({s("arch")})}))[0];
   CHECK(member(bare, "arch").type() == xv::TYPE_NIL);
-  CHECK(ints(member(node("admin", n), "node_tag_ids")).size() == 2);
+  CHECK(ints(member(node("admin", n), "node_tag_ids")).size() == 3); // arch, deployment, hrn
   auto tags = items(ok("tech", "GetNodeTags", {obj({{"node_id", i(n)}, {"tagname", s("arch")}})}));
   REQUIRE(tags.size() == 1);
   CHECK(str_of(member(tags[0], "hostname")) == host("tagged"));
