@@ -2,9 +2,12 @@
 
 // Node authentication (PLCAPI's BootAuth, AuthMethod "hmac"): the caller
 // proves it holds the node key by sending HMAC-SHA1(key, message) where the
-// message is PLCAPI's canonical form of the call's other arguments.
+// message is PLCAPI's canonical form of the call's other arguments
+// (actors/node_hmac.hpp).
 
 #include "plc/api/method.hpp"
+
+#include "actors/node_hmac.hpp"
 
 #include <xmlrpc-c/base.hpp>
 
@@ -15,29 +18,23 @@
 
 namespace pl::plc::api {
 
-/// How a float argument is turned into text for the HMAC message.
-enum class float_text {
-  python3, ///< repr(): the shortest text that reads back the same (PLCAPI 5.x/7.x)
-  python2, ///< unicode() of Python 2: 12 significant digits (PLCAPI 4.x, BootManager, NM 1.x/2.0)
-};
+// The canonicalisation and the digest are actors/node_hmac's, shared with the
+// node and boot managers that make the digests PLC checks here.
+using pl::float_text;
 
-/// Returns the text PLCAPI's canonicalisation gives one scalar value.
-///
-/// Strings as they are; ints in decimal; booleans "True"/"False"; nil
-/// "None"; doubles as `style` says; dateTime as XML-RPC's
-/// "YYYYMMDDTHH:MM:SS"; base64 as its bytes read as Latin-1 (Python 3's
-/// str(Binary)), in UTF-8.
+/// Returns pl::hmac::canonical_scalar's text; a value PLCAPI cannot hash is fault
+/// 103 "Unsupported argument type for hmac".
 std::string canonical_scalar(const xmlrpc_c::value& v, float_text style = float_text::python3);
 
-/// Returns BootAuth's message for the arguments after the auth struct:
-/// every scalar (arrays flattened recursively, of structs only the values,
-/// never the keys) as canonical_scalar() text, sorted by code point, joined
-/// without separator and enclosed in "[" and "]". No arguments give "[]".
+/// Returns pl::hmac::message's text (BootAuth's message for the arguments
+/// after the auth struct); fault 103 as canonical_scalar.
 std::string hmac_message(const std::vector<xmlrpc_c::value>& args,
                          float_text style = float_text::python3);
 
 /// Returns HMAC-SHA1(`key`, `message`) in lowercase hex (Python's hexdigest()).
-std::string hmac_sha1_hex(std::string_view key, std::string_view message);
+inline std::string hmac_sha1_hex(std::string_view key, std::string_view message) {
+  return pl::hmac::sha1_hex(key, message);
+}
 
 /// Authenticates a node by `auth` ({AuthMethod: "hmac" or "hmac_dummybox",
 /// node_id: int, value: hex digest}) over `args`, the call's arguments after
