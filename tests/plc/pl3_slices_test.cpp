@@ -12,6 +12,7 @@
 #include <sstream>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <thread>
 
 using namespace pl::test;
 namespace api = pl::plc::api;
@@ -555,6 +556,28 @@ TEST_CASE("the PL3 ticket template is the original's layout") {
                        tmpl.string() + "' > '" + out.string() + "' 2>/dev/null")
                           .c_str()) == 0);
   CHECK(read_text(out) == signed_xml);
+}
+
+TEST_CASE("one signer serves several threads at once") {
+  api::pl3_ticket t;
+  t.name = "site_slice";
+  std::vector<std::string> out(4 * 5);
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 4; ++k)
+    threads.emplace_back([&, k] {
+      for (int n = 0; n < 5; ++n) {
+        api::pl3_ticket mine = t;
+        mine.slice_id = k * 5 + n;
+        out[k * 5 + n] = keys().signer->sign(api::pl3_ticket_template(mine));
+      }
+    });
+  for (auto& th : threads)
+    th.join();
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    INFO(k);
+    CHECK_THAT(out[k], Catch::Contains("<slice id=\"" + std::to_string(k) + "\""));
+    CHECK(api::verify_pl3_ticket(out[k], keys().signer->public_key_pem()));
+  }
 }
 
 TEST_CASE("PL3 ticket keys: files, modes and refusals") {
