@@ -4,11 +4,13 @@
 // recording node managers in another actor system connected over CAF's
 // middleman on loopback. Changes go through the API; the nodes learn of them
 // by push alone (no GetSlivers here). Waits are bounded; nothing is timed.
+// The same runs over TLS with certificates (CAF's OpenSSL module).
 #include "slice_world.hpp"
 
 #include "plc/api/tickets.hpp"
 #include "plc/push/service.hpp"
 #include "tests/plc/recording_node.hpp"
+#include "tests/plc_http/tls_files.hpp"
 
 #include "actors/runtime_config.hpp"
 #include "actors/ticket.hpp"
@@ -16,6 +18,8 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/remote_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include <algorithm>
@@ -41,15 +45,30 @@ bool eventually(const std::function<bool()>& pred) {
   return true;
 }
 
-caf::actor_system_config& configured(caf::actor_system_config& cfg) {
+/// One self-signed certificate for both ends: each trusts it as its CA.
+const pl::plc::http::test::tls_files& certificate() {
+  static pl::plc::http::test::tls_files files;
+  return files;
+}
+
+/// Sets up an actor system with the middleman; with `tls`, CAF's OpenSSL
+/// module with the test certificate as certificate, key and CA file.
+caf::actor_system_config& configured(caf::actor_system_config& cfg, bool tls) {
   pl::configure_runtime(cfg, {.middleman = true, .max_threads = 2});
+  if (tls) {
+    cfg.openssl_certificate = certificate().cert();
+    cfg.openssl_key = certificate().key();
+    cfg.openssl_cafile = certificate().cert();
+    cfg.load<caf::openssl::manager>();
+  }
   return cfg;
 }
 
 struct push_db_world : slice_world {
+  bool tls;
   caf::actor_system_config plc_cfg, node_cfg;
-  caf::actor_system plc_sys{configured(plc_cfg)};
-  caf::actor_system node_sys{configured(node_cfg)};
+  caf::actor_system plc_sys;
+  caf::actor_system node_sys;
   std::optional<push::service> svc;
   std::uint16_t port = 0;
   std::vector<caf::actor> nodes;
@@ -58,9 +77,12 @@ struct push_db_world : slice_world {
   std::optional<plc::api::key_ticket_authority> authority;
   std::optional<plc::api::dispatcher> tapi;
 
-  push_db_world() {
+  explicit push_db_world(bool with_tls = false)
+      : tls(with_tls)
+      , plc_sys(configured(plc_cfg, with_tls))
+      , node_sys(configured(node_cfg, with_tls)) {
     svc.emplace(plc_sys, push::service_config{&pool, scratch_conninfo(), &clock, true});
-    port = svc->publish("127.0.0.1", 0, false);
+    port = svc->publish("127.0.0.1", 0, tls);
     authority.emplace(key, clock, 24h, [office = svc->tickets()](const pl::ticket& t) {
       caf::anon_send(office, caf::put_atom_v, t);
     });
@@ -90,7 +112,10 @@ struct push_db_world : slice_world {
   /// Starts a recording node manager in the node-side actor system that
   /// reaches PLC over loopback and proves `key` for `node`.
   std::shared_ptr<node_log> connect(int node, const std::string& name, const std::string& key) {
-    auto gateway = node_sys.middleman().remote_actor<pl::push_gateway_actor>("127.0.0.1", port);
+    auto gateway =
+        tls ? caf::openssl::remote_actor<pl::push_gateway_actor>(node_sys, "127.0.0.1", port)
+            : node_sys.middleman().remote_actor<pl::push_gateway_actor>("127.0.0.1", port);
+    INFO((gateway ? std::string{} : node_sys.render(gateway.error())));
     REQUIRE(gateway);
     auto log = std::make_shared<node_log>();
     auto actor = node_sys.spawn(recording_node, log, *gateway,
@@ -254,4 +279,49 @@ TEST_CASE_METHOD(push_db_world, "DeleteSlice revokes its tickets and the nodes h
   // Every connected node hears of the delegated slice's end.
   REQUIRE(eventually([&] { return revoked(log1, dname) && revoked(log2, dname); }));
   CHECK_FALSE(revoked(log2, name));
+}
+
+namespace {
+
+struct tls_push_world : push_db_world {
+  tls_push_world()
+      : push_db_world(true) {}
+};
+
+} // namespace
+
+TEST_CASE_METHOD(tls_push_world, "Over TLS with certificates the push link works the same") {
+  int n1 = add_keyed_node("s1", "key-s1-" + sfx);
+  auto log1 = connect(n1, "s1", "key-s1-" + sfx);
+  REQUIRE(log1->locked([](auto& l) { return !*l.connect_result; }));
+  const std::string name = sname(base_a, "tls");
+  int sl = add_slice("pi", "tls");
+  ok("pi", "AddSliceToNodes", {i(sl), arr({i(n1)})});
+  ok("admin", "AddSliceTag", {i(sl), s("cpu_share"), s("48")});
+  REQUIRE(eventually([&] {
+    return got(log1,
+               [&](auto& s) { return s.name == name && s.resources.value_of("cpu_share") == 48; });
+  }));
+
+  // A peer without a certificate cannot even reach the gateway: CAF's OpenSSL
+  // module in anonymous mode does not agree with a server that wants one.
+  caf::actor_system_config anon_cfg;
+  pl::configure_runtime(anon_cfg, {.middleman = true, .max_threads = 1});
+  anon_cfg.load<caf::openssl::manager>();
+  caf::actor_system anon{anon_cfg};
+  CHECK_FALSE(caf::openssl::remote_actor<pl::push_gateway_actor>(anon, "127.0.0.1", port));
+  // Nor a plain (non-TLS) middleman.
+  CHECK_FALSE(anon.middleman().remote_actor<pl::push_gateway_actor>("127.0.0.1", port));
+}
+
+TEST_CASE("The push link's TLS files are checked before plcd serves") {
+  const auto& files = certificate();
+  CHECK_NOTHROW(push::check_tls_files(files.cert(), files.key(), files.cert()));
+  pl::plc::http::test::tls_files other;
+  CHECK_THROWS_WITH(push::check_tls_files(files.cert(), other.key(), files.cert()),
+                    Catch::Contains("key values mismatch"));
+  CHECK_THROWS_WITH(push::check_tls_files("/nonexistent/cert.pem", files.key(), files.cert()),
+                    Catch::Contains("/nonexistent/cert.pem"));
+  CHECK_THROWS_WITH(push::check_tls_files(files.cert(), files.key(), "/nonexistent/ca.pem"),
+                    Catch::Contains("CA file"));
 }
