@@ -9,6 +9,7 @@
 
 #include "plc/api/tickets.hpp"
 #include "plc/push/service.hpp"
+#include "plc/store/listener.hpp"
 #include "tests/plc/recording_node.hpp"
 #include "tests/plc_http/tls_files.hpp"
 
@@ -25,6 +26,8 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 using namespace pl::test;
@@ -324,4 +327,114 @@ TEST_CASE("The push link's TLS files are checked before plcd serves") {
                     Catch::Contains("/nonexistent/cert.pem"));
   CHECK_THROWS_WITH(push::check_tls_files(files.cert(), files.key(), "/nonexistent/ca.pem"),
                     Catch::Contains("CA file"));
+}
+
+namespace {
+
+/// Collects the slice ids announced on `plc_slice_changed`.
+struct announcements {
+  std::mutex mutex;
+  std::vector<int> ids;
+  std::optional<pl::plc::store::listener> listener;
+
+  announcements() {
+    listener.emplace(
+        scratch_conninfo(), std::vector<std::string>{push::slice_channel},
+        [this](const std::string&, const std::string& payload) {
+          std::lock_guard guard{mutex};
+          ids.push_back(std::stoi(payload));
+        },
+        [] {});
+  }
+
+  bool heard(int id) {
+    std::lock_guard guard{mutex};
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
+  }
+
+  /// Forgets what was heard so far, once `barrier` (an id announced last) arrived.
+  bool settle(int barrier) {
+    if (!eventually([&] { return heard(barrier); }))
+      return false;
+    std::lock_guard guard{mutex};
+    ids.clear();
+    return true;
+  }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(slice_world,
+                 "Migration 0240 announces each change that alters a slice's slivers") {
+  announcements heard;
+  int n1 = add_node(site_a, "a1");
+  int bound = add_slice("pi", "bound"); // on n1
+  int other = add_slice("pi", "other"); // elsewhere: must stay quiet
+  int everywhere = add_slice("pi", "dlg", {{"instantiation", s("delegated")}});
+  ok("admin", "AddSliceToNodes", {i(bound), arr({i(n1)})});
+  ok("pi", "AddPersonToSlice", {i(id_of("user")), i(bound)});
+  int sentinel = add_slice("pi", "sentinel");
+  auto barrier = [&] {
+    // A change of the sentinel slice, committed after everything before it.
+    ok("pi", "UpdateSlice", {i(sentinel), obj({{"url", s("http://s/" + std::to_string(now()))}})});
+    return sentinel;
+  };
+  auto expect = [&](const std::string& what, std::vector<int> slices) {
+    INFO(what);
+    for (int id : slices)
+      CHECK(eventually([&] { return heard.heard(id); }));
+    REQUIRE(heard.settle(barrier()));
+  };
+  auto quiet = [&](const std::string& what, int id) {
+    INFO(what);
+    int b = barrier();
+    REQUIRE(eventually([&] { return heard.heard(b); }));
+    CHECK_FALSE(heard.heard(id));
+    REQUIRE(heard.settle(b));
+  };
+  REQUIRE(heard.settle(barrier()));
+
+  // Members: a key added, changed, blacklisted; the member disabled.
+  std::string blob = std::string("\0\0\0\x0bssh-ed25519\0\0\0\x20", 19) + "notify" + sfx;
+  blob.resize(19 + 32, 'n');
+  auto key = "ssh-ed25519 " +
+             pl::base64_encode({reinterpret_cast<const std::uint8_t*>(blob.data()), blob.size()}) +
+             " u@x";
+  int key_id = int_of(ok("user", "AddPersonKey",
+                         {i(id_of("user")), obj({{"key_type", s("ssh")}, {"key", s(key)}})}));
+  expect("AddPersonKey", {bound});
+  quiet("another slice is not announced for a member's key", other);
+  ok("admin", "UpdatePerson", {i(id_of("user")), obj({{"enabled", b(false)}})});
+  expect("member disabled", {bound});
+  ok("admin", "UpdatePerson", {i(id_of("user")), obj({{"enabled", b(true)}})});
+  expect("member enabled", {bound});
+  ok("admin", "BlacklistKey", {i(key_id)});
+  expect("BlacklistKey", {bound});
+
+  // Node groups: a slice tag scoped to a group; a node joining it by its tag.
+  int tt = int_of(ok("admin", "AddTagType", {obj({{"tagname", s("zone" + sfx)}})}));
+  ok("admin", "AddNodeGroup", {s("east" + sfx), i(tt), s("east")});
+  ok("admin", "AddSliceTag", {i(bound), s("cpu_share"), s("9"), nil, s("east" + sfx)});
+  expect("group-scoped slice tag", {bound});
+  ok("admin", "AddNodeTag", {i(n1), i(tt), s("east")});
+  expect("node tag puts n1 in the group", {bound});
+  ok("admin", "UpdateNodeGroup", {s("east" + sfx), obj({{"value", s("west")}})});
+  expect("group redefined", {bound});
+  ok("admin", "UpdateTagType", {i(tt), obj({{"tagname", s("area" + sfx)}})});
+  quiet("a renamed tag type no slice tag uses", other);
+
+  // InitScripts named by an initscript tag.
+  int script = int_of(ok("admin", "AddInitScript",
+                         {obj({{"name", s("boot" + sfx)}, {"script", s("#!/bin/sh\n")}})}));
+  ok("admin", "AddSliceTag", {i(bound), s("initscript"), s("boot" + sfx)});
+  expect("initscript tag", {bound});
+  ok("admin", "UpdateInitScript", {i(script), obj({{"script", s("#!/bin/sh\necho\n")}})});
+  expect("initscript changed", {bound});
+
+  // Nodes: a new node and a deleted one change where delegated slices apply.
+  add_node(site_a, "a2");
+  expect("AddNode", {everywhere});
+  ok("admin", "DeleteNode", {i(n1)});
+  expect("DeleteNode", {everywhere, bound});
+  quiet("a node change leaves other slices alone", other);
 }
