@@ -448,6 +448,18 @@ void api_server::remove_sliver(const std::string& name) {
   spdlog::info("node.api event=sliver_socket_removed sliver={}", name);
 }
 
+std::vector<std::pair<std::string, std::string>>
+api_server::sync_slivers(const std::vector<std::string>& names) {
+  std::vector<std::pair<std::string, std::string>> failed;
+  for (const auto& have : slivers())
+    if (std::find(names.begin(), names.end(), have) == names.end())
+      remove_sliver(have);
+  for (const auto& name : names)
+    if (auto r = add_sliver(name); !r)
+      failed.emplace_back(name, r.error());
+  return failed;
+}
+
 std::vector<std::string> api_server::slivers() const {
   std::lock_guard lock{state_->mutex};
   std::vector<std::string> out;

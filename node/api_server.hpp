@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "actors/outcome.hpp"
@@ -101,6 +102,11 @@ public:
   /// Stops listening for `name`, closes its connections and removes its
   /// socket and directory. Unknown names are ignored.
   void remove_sliver(const std::string& name);
+
+  /// Makes the set of sockets match `names`: adds the missing ones, removes
+  /// the others. Returns the names that could not be added, with the reason.
+  std::vector<std::pair<std::string, std::string>>
+  sync_slivers(const std::vector<std::string>& names);
 
   /// Returns the slivers with a socket, sorted.
   std::vector<std::string> slivers() const;

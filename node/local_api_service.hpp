@@ -73,6 +73,12 @@ public:
   /// See `api_server::remove_sliver`: call it when the sliver is destroyed.
   void remove_sliver(const std::string& name) { server_->remove_sliver(name); }
 
+  /// See `api_server::sync_slivers`: one socket for each of `names`, no others.
+  std::vector<std::pair<std::string, std::string>>
+  sync_slivers(const std::vector<std::string>& names) {
+    return server_->sync_slivers(names);
+  }
+
   /// Returns the TCP port of the root context (0 when TCP is off).
   std::uint16_t tcp_port() const { return server_->tcp_port(); }
 

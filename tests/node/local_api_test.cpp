@@ -456,6 +456,13 @@ TEST_CASE("the socket a call arrives on names the caller", "[local_api]") {
   CHECK_FALSE(std::filesystem::exists(f.svc->server().socket_path("pl_other")));
   CHECK_THROWS(f.from("pl_other"));
   CHECK(f.svc->server().slivers() == std::vector<std::string>{"pl_broker", "pl_deleg", "pl_owner"});
+  // Syncing to a list adds and removes.
+  auto failed = f.svc->sync_slivers({"pl_owner", "pl_new", "bad/name"});
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].first == "bad/name");
+  CHECK(f.svc->server().slivers() == std::vector<std::string>{"pl_new", "pl_owner"});
+  CHECK_FALSE(std::filesystem::exists(f.svc->server().socket_path("pl_broker")));
+  require_one(f.from("pl_owner").call("Stop", params({str("pl_owner")})));
   // Names that cannot be a sliver's directory.
   for (const std::string& bad :
        std::vector<std::string>{"", "root", "..", "a/b", "pl x", std::string(65, 'a')})
