@@ -21,6 +21,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <caf/actor_system.hpp>
@@ -259,6 +260,25 @@ public:
         bhttp::read(*tcp_, buffer_, res, ec);
     } else {
       bhttp::write(*unix_, req, ec);
+      if (!ec)
+        bhttp::read(*unix_, buffer_, res, ec);
+    }
+    if (ec)
+      return std::nullopt;
+    return res;
+  }
+
+  /// Writes `bytes` as they are and reads one response (nothing when the
+  /// server closed the connection instead).
+  std::optional<bhttp::response<bhttp::string_body>> raw(const std::string& bytes) {
+    boost::system::error_code ec;
+    bhttp::response<bhttp::string_body> res;
+    if (tcp_) {
+      net::write(*tcp_, net::buffer(bytes), ec);
+      if (!ec)
+        bhttp::read(*tcp_, buffer_, res, ec);
+    } else {
+      net::write(*unix_, net::buffer(bytes), ec);
       if (!ec)
         bhttp::read(*unix_, buffer_, res, ec);
     }
