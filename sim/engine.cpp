@@ -1,0 +1,1040 @@
+#include "sim/engine.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <tuple>
+
+#include <xmlrpc-c/base.hpp>
+
+#include "actors/resources.hpp"
+#include "node/admission.hpp"
+#include "node/desired_state.hpp"
+#include "node/reconciler.hpp"
+
+namespace pl::sim {
+
+namespace {
+
+using xv = xmlrpc_c::value;
+
+constexpr sim_time minute = 60'000'000;
+constexpr std::size_t max_violations = 100;
+
+xv str(const std::string& s) {
+  return xmlrpc_c::value_string(s);
+}
+xv num(std::int64_t n) {
+  return xmlrpc_c::value_int(static_cast<int>(n));
+}
+xv strct(std::map<std::string, xv> m) {
+  return xmlrpc_c::value_struct(m);
+}
+xv ints(const std::vector<std::int32_t>& v) {
+  std::vector<xv> out;
+  for (auto x : v)
+    out.push_back(num(x));
+  return xmlrpc_c::value_array(out);
+}
+int as_int(const xv& v) {
+  return xmlrpc_c::value_int(v).cvalue();
+}
+
+std::string describe(const rpc_result& r) {
+  if (r.is_fault())
+    return "fault " + std::to_string(r.fault_code) + ": " + r.fault_string;
+  return r.error;
+}
+
+std::string fmt_time(sim_time t) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(3) << static_cast<double>(t) / 1e6;
+  return out.str();
+}
+
+struct pending_change {
+  sim_time committed = 0;
+  std::string slice;
+  bool present = true;
+  std::string tag;
+  std::string value;
+  std::string label;
+};
+
+struct vnode {
+  int index = 0;
+  std::int32_t node_id = 0;
+  std::string hostname;
+  std::string key;
+  bool up = true;
+  bool partitioned = false;
+  bool broken = false; ///< ignores deletions (a deliberately broken node manager)
+  std::uint64_t generation = 0;
+  sim_time phase = 0;
+  pl::node::node_records records;
+  std::optional<pl::node::reconciler> rec;
+  std::vector<pending_change> pending;
+  std::map<std::string, std::string> cause;   ///< slice -> last change that concerned it here
+  std::map<std::string, std::string> refused; ///< slice -> admission reason
+  std::int64_t refresh_at = 0;                ///< epoch seconds of the scheduled expiry pass
+};
+
+struct slice_state {
+  std::int32_t id = 0;
+  std::set<int> nodes;
+  std::map<std::string, std::int32_t> tag_ids;
+  std::string instantiation = "plc-instantiated";
+  bool live = true;
+};
+
+class engine {
+public:
+  engine(const scenario& sc, plc_link& plc, const run_options& opt)
+      : sc_{sc}
+      , plc_{plc}
+      , opt_{opt}
+      , q_{opt.mode == time_mode::real_time}
+      , rng_{sc.seed}
+      , latency_{seconds_to_time(sc.latency_ms / 1000.0)} {
+    if (opt_.mode == time_mode::virtual_time) {
+      epoch_ = virtual_epoch;
+    } else {
+      epoch_ = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    }
+  }
+
+  run_report run() {
+    auto wall_start = std::chrono::steady_clock::now();
+    report_.scenario = sc_.name;
+    report_.scenario_file = sc_.file;
+    report_.seed = sc_.seed;
+    report_.time_mode = opt_.mode == time_mode::virtual_time ? "virtual" : "real";
+    report_.plc = plc_.describe();
+    report_.nodes = sc_.nodes;
+    report_.sites = sc_.sites;
+    sync_clock();
+    setup();
+    report_.setup_wall_seconds = wall_since(wall_start);
+    log("setup done: " + std::to_string(sc_.sites) + " sites, " + std::to_string(sc_.nodes) +
+        " nodes, " + std::to_string(slices_.size()) + " slices");
+    for (auto& n : nodes_) {
+      n.phase = std::uniform_int_distribution<sim_time>(0, sc_.poll_interval * 1'000'000 - 1)(rng_);
+      schedule_poll(n, n.phase);
+    }
+    schedule_timeline();
+    schedule_churn();
+    end_ = (sc_.duration + sc_.quiet) * 1'000'000;
+    for (sim_time t = 0; t <= end_; t += minute)
+      q_.at(t, [this] { sample(); });
+    auto last_progress = std::chrono::steady_clock::now();
+    auto run_start = last_progress;
+    while (!q_.empty() && q_.next_time() <= end_) {
+      auto t = q_.next_time();
+      if (opt_.plc_clock)
+        opt_.plc_clock->set(pl::clock::time_point{std::chrono::seconds{epoch_}} +
+                            std::chrono::microseconds{t});
+      q_.step();
+      if (opt_.progress &&
+          std::chrono::steady_clock::now() - last_progress > std::chrono::seconds{1}) {
+        last_progress = std::chrono::steady_clock::now();
+        opt_.progress(progress_line());
+      }
+    }
+    q_.run_until(end_);
+    sync_clock();
+    final_check();
+    if (opt_.progress)
+      opt_.progress(progress_line());
+    report_.virtual_seconds = static_cast<double>(end_) / 1e6;
+    report_.wall_seconds = wall_since(run_start);
+    report_.events = q_.executed();
+    for (auto& [method, samples] : latencies_) {
+      std::sort(samples.begin(), samples.end());
+      run_report::latency_stat s;
+      s.count = samples.size();
+      double sum = 0;
+      for (double x : samples)
+        sum += x;
+      s.mean_ms = samples.empty() ? 0 : sum / static_cast<double>(samples.size());
+      s.p99_ms =
+          samples.empty() ? 0 : samples[std::min(samples.size() - 1, samples.size() * 99 / 100)];
+      s.max_ms = samples.empty() ? 0 : samples.back();
+      report_.plc_latency[method] = s;
+    }
+    std::uint64_t slivers = 0;
+    for (const auto& n : nodes_)
+      slivers += live_slivers(n);
+    report_.final_slivers = slivers;
+    log(std::string{"end: "} + (report_.passed() ? "passed" : "FAILED") + ", " +
+        std::to_string(report_.violations.size()) + " violations");
+    return std::move(report_);
+  }
+
+private:
+  static double wall_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  }
+
+  std::int64_t epoch_now() const {
+    if (opt_.mode == time_mode::real_time)
+      return std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    return epoch_ + q_.now() / 1'000'000;
+  }
+
+  double secs() const { return static_cast<double>(q_.now()) / 1e6; }
+
+  void sync_clock() {
+    if (opt_.plc_clock)
+      opt_.plc_clock->set(pl::clock::time_point{std::chrono::seconds{epoch_}} +
+                          std::chrono::microseconds{q_.now()});
+  }
+
+  void log(const std::string& line) {
+    if (opt_.event_log)
+      *opt_.event_log << "t=" << fmt_time(q_.now()) << " " << line << "\n";
+  }
+
+  // -------------------------------------------------------------------------
+  // PLC calls
+
+  rpc_result plc_call(const std::string& method, const std::vector<xv>& params) {
+    auto start = std::chrono::steady_clock::now();
+    auto r = plc_.call(method, params);
+    latencies_[method].push_back(wall_since(start) * 1000.0);
+    ++report_.plc_calls;
+    ++calls_this_minute_;
+    report_.messages += 2;
+    messages_this_minute_ += 2;
+    if (!r.ok())
+      ++report_.plc_failures;
+    return r;
+  }
+
+  /// Calls as the admin; an expired session (103) is renewed once.
+  rpc_result admin_call(const std::string& method, std::vector<xv> params) {
+    params.insert(params.begin(), plc_.admin_auth());
+    auto r = plc_call(method, params);
+    if (r.is_fault() && r.fault_code == 103 && plc_.relogin()) {
+      log("admin session renewed");
+      params.front() = plc_.admin_auth();
+      r = plc_call(method, params);
+    }
+    return r;
+  }
+
+  xv admin(const std::string& method, std::vector<xv> params, const std::string& what) {
+    auto r = admin_call(method, std::move(params));
+    if (!r.ok())
+      throw std::runtime_error("setting up the testbed: " + method + " (" + what +
+                               ") failed: " + describe(r));
+    return r.value;
+  }
+
+  /// An admin call during the run: failures are logged, not thrown.
+  bool try_admin(const std::string& method, std::vector<xv> params, const std::string& label,
+                 xv* out = nullptr) {
+    auto r = admin_call(method, std::move(params));
+    if (!r.ok()) {
+      log("plc " + method + " refused (" + label + "): " + describe(r));
+      return false;
+    }
+    if (out)
+      *out = r.value;
+    return true;
+  }
+
+  // -------------------------------------------------------------------------
+  // Setup: the testbed through the API
+
+  void setup() {
+    for (int s = 0; s < sc_.sites; ++s) {
+      auto base = sc_.login_base(s);
+      admin("AddSite",
+            {strct({{"name", str("Simulated site " + std::to_string(s))},
+                    {"abbreviated_name", str(base)},
+                    {"login_base", str(base)},
+                    {"max_slices", num(100000)},
+                    {"url", str("http://" + base + ".sim/")}})},
+            base);
+      for (int p = 0; p < sc_.persons_per_site; ++p) {
+        auto email = "user" + std::to_string(p) + "@" + base + ".sim";
+        int id = as_int(admin("AddPerson",
+                              {strct({{"first_name", str("User")},
+                                      {"last_name", str(std::to_string(p))},
+                                      {"email", str(email)}})},
+                              email));
+        admin("UpdatePerson", {num(id), strct({{"enabled", xmlrpc_c::value_boolean(true)}})},
+              email);
+        admin("AddPersonToSite", {num(id), str(base)}, email);
+        admin("AddRoleToPerson", {str(p == 0 ? "pi" : "user"), num(id)}, email);
+      }
+    }
+    nodes_.resize(static_cast<std::size_t>(sc_.nodes));
+    for (int i = 0; i < sc_.nodes; ++i) {
+      auto& n = nodes_[static_cast<std::size_t>(i)];
+      n.index = i;
+      n.hostname = sc_.hostname(i);
+      n.key = "simkey" + std::to_string(sc_.seed) + "x" + std::to_string(i);
+      n.node_id =
+          as_int(admin("AddNode",
+                       {str(sc_.login_base(sc_.site_of_node(i))),
+                        strct({{"hostname", str(n.hostname)}, {"boot_state", str("boot")}})},
+                       n.hostname));
+      admin("UpdateNode", {num(n.node_id), strct({{"key", str(n.key)}})}, n.hostname);
+      pl::node::node_capacity cap;
+      cap.cpu_reservable = sc_.capacity.cpu_reservable;
+      cap.net_cap_kbps = sc_.capacity.bandwidth_kbps;
+      if (sc_.capacity.disk_kb > 0)
+        cap.disk_pool_kb = sc_.capacity.disk_kb;
+      n.rec.emplace(n.node_id, cap);
+      node_by_id_[n.node_id] = i;
+    }
+    for (const auto& d : sc_.slices) {
+      auto where = sc_.file + ":" + std::to_string(d.line);
+      if (!create_slice(d.name, resolve(d.nodes, sc_, rng_), d.tags, d.instantiation, d.lifetime,
+                        "slices (" + where + ") " + d.name))
+        throw std::runtime_error("setting up the testbed: PLC refused slice " + d.name + " (" +
+                                 where + "); see the event log");
+    }
+    const auto& g = sc_.generated;
+    for (int k = 0; k < g.count; ++k) {
+      int site = std::uniform_int_distribution<int>(0, sc_.sites - 1)(rng_);
+      auto name = sc_.login_base(site) + "_" + g.prefix + std::to_string(k);
+      node_selector sel;
+      sel.how = node_selector::kind::count;
+      if (g.nodes_percent > 0)
+        sel.count = std::llround(g.nodes_percent * sc_.nodes / 100.0);
+      else
+        sel.count = std::uniform_int_distribution<int>(g.nodes_per_slice - g.spread,
+                                                       g.nodes_per_slice + g.spread)(rng_);
+      auto where = sc_.file + ":" + std::to_string(g.line);
+      if (!create_slice(name, resolve(sel, sc_, rng_), g.tags, "plc-instantiated", g.lifetime,
+                        "slice_set (" + where + ") " + name))
+        throw std::runtime_error("setting up the testbed: PLC refused slice " + name + " (" +
+                                 where + "); see the event log");
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Slice changes (each committed at PLC, then expected on the nodes)
+
+  void expect(int node, const std::string& slice, bool present, const std::string& tag,
+              const std::string& value, const std::string& label) {
+    auto& n = nodes_[static_cast<std::size_t>(node)];
+    n.cause[slice] = label;
+    // Only plc-instantiated slivers follow PLC alone; delegated ones wait for
+    // a ticket.
+    auto it = slices_.find(slice);
+    if (it != slices_.end() && it->second.instantiation != "plc-instantiated")
+      return;
+    std::erase_if(n.pending, [&](const pending_change& p) { return p.slice == slice; });
+    n.pending.push_back({q_.now(), slice, present, tag, value, label});
+    n.cause[slice] = label;
+  }
+
+  bool create_slice(const std::string& name, const std::vector<int>& nodes,
+                    const std::map<std::string, std::string>& tags,
+                    const std::string& instantiation, sim_time lifetime, const std::string& label) {
+    xv id_value;
+    if (!try_admin("AddSlice",
+                   {strct({{"name", str(name)},
+                           {"instantiation", str(instantiation)},
+                           {"url", str("http://" + name + ".sim/")},
+                           {"description", str("simulated slice")},
+                           {"max_nodes", num(std::max(sc_.nodes, 100))}})},
+                   label, &id_value))
+      return false;
+    auto& s = slices_[name];
+    s = slice_state{};
+    s.id = as_int(id_value);
+    s.instantiation = instantiation;
+    ++report_.slices_created;
+    if (lifetime > 0)
+      try_admin("UpdateSlice", {str(name), strct({{"expires", num(epoch_now() + lifetime)}})},
+                label);
+    for (const auto& [tag, value] : tags) {
+      xv tag_id;
+      if (try_admin("AddSliceTag", {str(name), str(tag), str(value)}, label, &tag_id))
+        s.tag_ids[tag] = as_int(tag_id);
+    }
+    if (sc_.persons_per_site > 0)
+      try_admin("AddPersonToSlice",
+                {str("user0@" + name.substr(0, name.find('_')) + ".sim"), str(name)}, label);
+    log("slice " + name + " created (id " + std::to_string(s.id) + ") by " + label);
+    // The nodes must show the slice with (one of) its tags.
+    std::string tag, value;
+    if (!tags.empty())
+      std::tie(tag, value) = *tags.begin();
+    add_to_nodes(name, nodes, label, tag, value);
+    return true;
+  }
+
+  void add_to_nodes(const std::string& name, const std::vector<int>& nodes,
+                    const std::string& label, const std::string& tag = {},
+                    const std::string& value = {}) {
+    auto it = slices_.find(name);
+    if (it == slices_.end() || !it->second.live) {
+      log("add_slice_to_nodes " + name + ": no such slice (" + label + ")");
+      return;
+    }
+    if (nodes.empty())
+      return;
+    std::vector<std::int32_t> ids;
+    for (int i : nodes)
+      ids.push_back(nodes_[static_cast<std::size_t>(i)].node_id);
+    if (!try_admin("AddSliceToNodes", {str(name), ints(ids)}, label))
+      return;
+    for (int i : nodes) {
+      it->second.nodes.insert(i);
+      expect(i, name, true, tag, value, label);
+    }
+    log("slice " + name + " added to " + std::to_string(nodes.size()) + " nodes by " + label);
+  }
+
+  void delete_from_nodes(const std::string& name, const std::vector<int>& nodes,
+                         const std::string& label) {
+    auto it = slices_.find(name);
+    if (it == slices_.end() || !it->second.live) {
+      log("delete_slice_from_nodes " + name + ": no such slice (" + label + ")");
+      return;
+    }
+    std::vector<int> on;
+    for (int i : nodes)
+      if (it->second.nodes.count(i))
+        on.push_back(i);
+    if (on.empty())
+      return;
+    std::vector<std::int32_t> ids;
+    for (int i : on)
+      ids.push_back(nodes_[static_cast<std::size_t>(i)].node_id);
+    if (!try_admin("DeleteSliceFromNodes", {str(name), ints(ids)}, label))
+      return;
+    for (int i : on) {
+      it->second.nodes.erase(i);
+      expect(i, name, false, "", "", label);
+    }
+    log("slice " + name + " removed from " + std::to_string(on.size()) + " nodes by " + label);
+  }
+
+  void delete_slice(const std::string& name, const std::string& label) {
+    auto it = slices_.find(name);
+    if (it == slices_.end() || !it->second.live) {
+      log("delete_slice " + name + ": no such slice (" + label + ")");
+      return;
+    }
+    if (!try_admin("DeleteSlice", {str(name)}, label))
+      return;
+    it->second.live = false;
+    for (int i : it->second.nodes)
+      expect(i, name, false, "", "", label);
+    log("slice " + name + " deleted by " + label);
+  }
+
+  void set_tag(const std::string& name, const std::string& tag, const std::string& value,
+               const std::string& label) {
+    auto it = slices_.find(name);
+    if (it == slices_.end() || !it->second.live) {
+      log("set_tag " + name + ": no such slice (" + label + ")");
+      return;
+    }
+    auto& s = it->second;
+    auto tid = s.tag_ids.find(tag);
+    bool ok = false;
+    if (value.empty()) {
+      if (tid == s.tag_ids.end())
+        return;
+      ok = try_admin("DeleteSliceTag", {num(tid->second)}, label);
+      if (ok)
+        s.tag_ids.erase(tid);
+    } else if (tid != s.tag_ids.end()) {
+      ok = try_admin("UpdateSliceTag", {num(tid->second), str(value)}, label);
+    } else {
+      xv id;
+      ok = try_admin("AddSliceTag", {str(name), str(tag), str(value)}, label, &id);
+      if (ok)
+        s.tag_ids[tag] = as_int(id);
+    }
+    if (!ok)
+      return;
+    for (int i : s.nodes)
+      expect(i, name, true, tag, value, label);
+    log("slice " + name + " tag " + tag + "=" + value + " by " + label);
+  }
+
+  void renew(const std::string& name, sim_time lifetime, const std::string& label) {
+    auto it = slices_.find(name);
+    if (it == slices_.end() || !it->second.live)
+      return;
+    if (!try_admin("UpdateSlice", {str(name), strct({{"expires", num(epoch_now() + lifetime)}})},
+                   label))
+      return;
+    log("slice " + name + " renewed for " + format_duration(lifetime) + " by " + label);
+  }
+
+  // -------------------------------------------------------------------------
+  // The timeline and churn
+
+  /// Runs `f` now, or when PLC is back if it is down (users retry).
+  void when_plc_up(std::function<void()> f, const std::string& label) {
+    if (q_.now() < plc_down_until_) {
+      log("deferred until PLC is back: " + label);
+      auto until = plc_down_until_;
+      q_.at(until, [this, f = std::move(f), label] { when_plc_up(f, label); });
+      return;
+    }
+    f();
+  }
+
+  void schedule_timeline() {
+    for (std::size_t k = 0; k < sc_.timeline.size(); ++k) {
+      const auto& e = sc_.timeline[k];
+      auto label = "timeline[" + std::to_string(k) + "] (" + sc_.file + ":" +
+                   std::to_string(e.line) + ": " + std::string{to_string(e.kind)} +
+                   (e.slice.empty() ? "" : " " + e.slice) + " at " + format_duration(e.at) + ")";
+      q_.at(e.at * 1'000'000, [this, &e, label] { run_event(e, label); });
+    }
+  }
+
+  void run_event(const timeline_event& e, const std::string& label) {
+    log("event " + label);
+    switch (e.kind) {
+    case event_kind::create_slice: {
+      auto nodes = resolve(e.nodes, sc_, rng_);
+      when_plc_up(
+          [=, this] {
+            create_slice(e.slice, nodes, e.tags, "plc-instantiated", e.lifetime, label);
+          },
+          label);
+      break;
+    }
+    case event_kind::delete_slice:
+      when_plc_up([=, this] { delete_slice(e.slice, label); }, label);
+      break;
+    case event_kind::add_slice_to_nodes: {
+      auto nodes = resolve(e.nodes, sc_, rng_);
+      when_plc_up([=, this] { add_to_nodes(e.slice, nodes, label); }, label);
+      break;
+    }
+    case event_kind::delete_slice_from_nodes: {
+      auto nodes = resolve(e.nodes, sc_, rng_);
+      when_plc_up([=, this] { delete_from_nodes(e.slice, nodes, label); }, label);
+      break;
+    }
+    case event_kind::set_tag:
+      when_plc_up([=, this] { set_tag(e.slice, e.tag, e.value, label); }, label);
+      break;
+    case event_kind::renew_slice:
+      when_plc_up([=, this] { renew(e.slice, e.lifetime, label); }, label);
+      break;
+    case event_kind::crash:
+      for (int i : resolve(e.nodes, sc_, rng_))
+        crash(i, e.duration, label);
+      break;
+    case event_kind::reboot:
+      for (int i : resolve(e.nodes, sc_, rng_))
+        reboot(i, label);
+      break;
+    case event_kind::plc_outage:
+      plc_outage(e.duration, label);
+      break;
+    case event_kind::partition:
+      partition(resolve(e.nodes, sc_, rng_), e.duration, label);
+      break;
+    case event_kind::break_node:
+      for (int i : resolve(e.nodes, sc_, rng_)) {
+        nodes_[static_cast<std::size_t>(i)].broken = true;
+        log("node " + std::to_string(i) + " broken (ignores deletions) by " + label);
+        report_.faults.push_back(
+            {secs(), secs(), "broken node", nodes_[static_cast<std::size_t>(i)].hostname});
+      }
+      break;
+    }
+  }
+
+  void schedule_churn() {
+    for (std::size_t k = 0; k < sc_.churn.size(); ++k) {
+      const auto& c = sc_.churn[k];
+      if (c.per_hour <= 0)
+        continue;
+      std::exponential_distribution<double> gap(c.per_hour / 3600.0);
+      double t = static_cast<double>(c.from);
+      int serial = 0;
+      while (true) {
+        t += gap(rng_);
+        if (t >= static_cast<double>(c.until))
+          break;
+        auto when = seconds_to_time(t);
+        auto label = "churn[" + std::to_string(k) + "] (" + sc_.file + ":" +
+                     std::to_string(c.line) + ") #" + std::to_string(serial) + " at " +
+                     format_duration(static_cast<sim_time>(t));
+        switch (c.what) {
+        case churn_decl::kind::crash:
+          q_.at(when, [this, &c, label] {
+            std::vector<int> up;
+            for (const auto& n : nodes_)
+              if (n.up)
+                up.push_back(n.index);
+            if (up.empty())
+              return;
+            int i = up[std::uniform_int_distribution<std::size_t>(0, up.size() - 1)(rng_)];
+            log("event " + label + ": crash node " + std::to_string(i));
+            crash(i, c.down, label + " crash");
+          });
+          break;
+        case churn_decl::kind::slice: {
+          int site = std::uniform_int_distribution<int>(0, sc_.sites - 1)(rng_);
+          auto name =
+              sc_.login_base(site) + "_churn" + std::to_string(k) + "n" + std::to_string(serial);
+          q_.at(when, [this, &c, name, label] {
+            node_selector sel;
+            sel.how = node_selector::kind::count;
+            sel.count = c.nodes_per_slice;
+            auto nodes = resolve(sel, sc_, rng_);
+            log("event " + label + ": create_slice " + name);
+            when_plc_up(
+                [=, this] {
+                  create_slice(name, nodes, {}, "plc-instantiated", 0,
+                               label + " create_slice " + name);
+                },
+                label);
+          });
+          auto gone = when + c.slice_life * 1'000'000;
+          if (gone <= sc_.duration * 1'000'000)
+            q_.at(gone, [this, name, label] {
+              log("event " + label + ": delete_slice " + name);
+              when_plc_up([=, this] { delete_slice(name, label + " delete_slice " + name); },
+                          label);
+            });
+          break;
+        }
+        case churn_decl::kind::tag:
+          q_.at(when, [this, &c, label] {
+            std::vector<std::string> live;
+            for (const auto& [name, s] : slices_)
+              if (s.live)
+                live.push_back(name);
+            if (live.empty())
+              return;
+            auto name = live[std::uniform_int_distribution<std::size_t>(0, live.size() - 1)(rng_)];
+            auto value =
+                c.values[std::uniform_int_distribution<std::size_t>(0, c.values.size() - 1)(rng_)];
+            log("event " + label + ": set_tag " + name + " " + c.tag + "=" + value);
+            when_plc_up(
+                [=, this] {
+                  set_tag(name, c.tag, value,
+                          label + " set_tag " + name + " " + c.tag + "=" + value);
+                },
+                label);
+          });
+          break;
+        }
+        ++serial;
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Faults
+
+  void crash(int i, sim_time down, const std::string& label) {
+    auto& n = nodes_[static_cast<std::size_t>(i)];
+    if (!n.up)
+      return;
+    n.up = false;
+    ++n.generation; // cancels its scheduled polls and expiry passes
+    log("node " + std::to_string(i) + " crashed (" + label + ")");
+    report_.faults.push_back({secs(), secs() + static_cast<double>(down), "crash", n.hostname});
+    if (down > 0)
+      q_.after(down * 1'000'000, [this, i, label] { reboot(i, label + " (reboot)"); });
+  }
+
+  void reboot(int i, const std::string& label) {
+    auto& n = nodes_[static_cast<std::size_t>(i)];
+    ++n.generation;
+    n.up = true;
+    n.refresh_at = 0;
+    log("node " + std::to_string(i) + " booted (" + label + ")");
+    // The node manager starts from its persisted records: expire what is due,
+    // then poll at once (node manager 1.5 synced at start-up).
+    refresh(n);
+    schedule_poll(n, q_.now());
+  }
+
+  void plc_outage(sim_time duration, const std::string& label) {
+    plc_down_until_ = std::max(plc_down_until_, q_.now() + duration * 1'000'000);
+    log("PLC down for " + format_duration(duration) + " (" + label + ")");
+    report_.faults.push_back({secs(), secs() + static_cast<double>(duration), "PLC outage", ""});
+  }
+
+  void partition(const std::vector<int>& nodes, sim_time duration, const std::string& label) {
+    for (int i : nodes)
+      nodes_[static_cast<std::size_t>(i)].partitioned = true;
+    log("partition: " + std::to_string(nodes.size()) + " nodes cut off from PLC for " +
+        format_duration(duration) + " (" + label + ")");
+    report_.faults.push_back({secs(), secs() + static_cast<double>(duration), "partition",
+                              std::to_string(nodes.size()) + " nodes"});
+    q_.after(duration * 1'000'000, [this, nodes, label] {
+      for (int i : nodes)
+        nodes_[static_cast<std::size_t>(i)].partitioned = false;
+      log("partition healed (" + label + ")");
+    });
+  }
+
+  // -------------------------------------------------------------------------
+  // Virtual nodes: the node manager's poll loop on the real reconciler
+
+  void schedule_poll(vnode& n, sim_time at) {
+    auto gen = n.generation;
+    int i = n.index;
+    q_.at(at, [this, i, gen] { poll(i, gen); });
+  }
+
+  void poll(int i, std::uint64_t gen) {
+    auto& n = nodes_[static_cast<std::size_t>(i)];
+    if (!n.up || n.generation != gen)
+      return;
+    schedule_poll(n, q_.now() + sc_.poll_interval * 1'000'000);
+    auto requested = q_.now();
+    // The request reaches PLC one latency later.
+    q_.after(latency_, [this, i, gen, requested] {
+      auto& n = nodes_[static_cast<std::size_t>(i)];
+      if (!n.up || n.generation != gen)
+        return;
+      if (n.partitioned || q_.now() < plc_down_until_) {
+        ++report_.plc_failures;
+        ++report_.messages;
+        ++messages_this_minute_;
+        log("node " + std::to_string(i) +
+            " poll failed: " + (n.partitioned ? "partitioned from PLC" : "PLC down"));
+        return;
+      }
+      std::vector<xv> args;
+      auto auth = node_auth(n.node_id, n.key, args);
+      auto r = plc_call("GetSlivers", {auth});
+      if (!r.ok()) {
+        log("node " + std::to_string(i) + " GetSlivers failed: " + describe(r));
+        return;
+      }
+      auto reply = std::make_shared<xv>(r.value);
+      q_.after(latency_, [this, i, gen, reply, requested] {
+        auto& n = nodes_[static_cast<std::size_t>(i)];
+        if (!n.up || n.generation != gen)
+          return;
+        apply_reply(n, *reply, requested);
+      });
+    });
+  }
+
+  void apply_reply(vnode& n, const xv& reply, sim_time requested) {
+    auto desired = pl::node::parse_get_slivers(reply);
+    if (!desired) {
+      add_violation("GetSlivers parses", n.index,
+                    "node " + std::to_string(n.index) +
+                        " cannot read GetSlivers: " + caf::to_string(desired.error()),
+                    "");
+      return;
+    }
+    auto planned = n.rec->apply(*desired, n.records, epoch_now());
+    if (!planned) {
+      log("node " + std::to_string(n.index) +
+          " reconcile error: " + caf::to_string(planned.error()));
+      return;
+    }
+    auto before = n.records;
+    execute(n, *planned);
+    n.refused.clear();
+    for (const auto& r : planned->refusals) {
+      n.refused[r.slice] = r.reason;
+      if (refusal_seen_.insert(n.hostname + ": " + r.slice + ": " + r.reason).second)
+        report_.refusals.push_back(n.hostname + ": " + r.slice + ": " + r.reason);
+    }
+    log("node " + std::to_string(n.index) + " synced: " + std::to_string(live_slivers(n)) +
+        " slivers, " + std::to_string(planned->actions.size()) + " actions" +
+        (planned->refusals.empty() ? ""
+                                   : ", " + std::to_string(planned->refusals.size()) + " refused"));
+    converge(n, requested);
+    check_node(n, "sync");
+  }
+
+  /// Carries out a plan on the simulated node: every action succeeds (the
+  /// sim drivers' model would charge its time); a broken node skips destroys
+  /// and keeps the records PLC removed.
+  void execute(vnode& n, const pl::node::plan& p) {
+    auto old = n.records;
+    n.records = p.records;
+    if (n.broken) {
+      for (const auto& [name, rec] : old.slivers) {
+        auto it = n.records.slivers.find(name);
+        if (!rec.removed() && (it == n.records.slivers.end() || it->second.removed()))
+          n.records.slivers[name] = rec;
+      }
+    }
+    for (const auto& a : p.actions) {
+      if (n.broken && a.kind == pl::node::action_kind::destroy)
+        continue;
+      pl::node::record_done(n.records, a);
+    }
+    schedule_refresh(n);
+  }
+
+  void refresh(vnode& n) {
+    auto p = n.rec->refresh(n.records, epoch_now());
+    if (!p.actions.empty())
+      log("node " + std::to_string(n.index) + " expiry pass: " + std::to_string(p.actions.size()) +
+          " actions");
+    execute(n, p);
+    check_node(n, "expiry pass");
+  }
+
+  /// The node manager's expiry timer: a pass just after the earliest expiry.
+  void schedule_refresh(vnode& n) {
+    std::int64_t earliest = 0;
+    for (const auto& [name, rec] : n.records.slivers)
+      if (!rec.removed() && rec.spec.expires > 0 && (earliest == 0 || rec.spec.expires < earliest))
+        earliest = rec.spec.expires;
+    if (earliest == 0 || earliest == n.refresh_at)
+      return;
+    n.refresh_at = earliest;
+    sim_time at = (earliest + 1 - epoch_) * 1'000'000;
+    if (opt_.mode == time_mode::real_time)
+      at = q_.now() + (earliest + 1 - epoch_now()) * 1'000'000;
+    if (at > (sc_.duration + sc_.quiet) * 1'000'000)
+      return;
+    auto gen = n.generation;
+    int i = n.index;
+    q_.at(at, [this, i, gen] {
+      auto& n = nodes_[static_cast<std::size_t>(i)];
+      if (!n.up || n.generation != gen)
+        return;
+      n.refresh_at = 0;
+      refresh(n);
+    });
+  }
+
+  static std::size_t live_slivers(const vnode& n) {
+    std::size_t k = 0;
+    for (const auto& [name, rec] : n.records.slivers)
+      if (!rec.removed())
+        ++k;
+    return k;
+  }
+
+  bool satisfied(const vnode& n, const pending_change& p) const {
+    const auto* rec = n.records.find(p.slice);
+    if (!p.present)
+      return rec == nullptr;
+    if (rec == nullptr)
+      return false;
+    if (p.tag.empty())
+      return true;
+    if (pl::is_resource(p.tag))
+      return std::to_string(rec->spec.resources.value_of(p.tag)) == p.value;
+    auto it = rec->spec.attributes.find(p.tag);
+    return it != rec->spec.attributes.end() && it->second == p.value;
+  }
+
+  void converge(vnode& n, sim_time requested) {
+    std::vector<pending_change> still;
+    for (auto& p : n.pending) {
+      if (p.committed > requested) {
+        still.push_back(p);
+        continue;
+      }
+      if (n.refused.count(p.slice)) {
+        log("node " + std::to_string(n.index) + " refused " + p.slice + ": " + n.refused[p.slice]);
+        continue;
+      }
+      if (satisfied(n, p)) {
+        double latency = static_cast<double>(q_.now() - p.committed) / 1e6;
+        report_.convergence.push_back(
+            {n.index, static_cast<double>(p.committed) / 1e6, latency, p.label});
+        continue;
+      }
+      still.push_back(p);
+    }
+    n.pending = std::move(still);
+  }
+
+  // -------------------------------------------------------------------------
+  // Invariants
+
+  void add_violation(const std::string& invariant, int node, const std::string& what,
+                     const std::string& cause) {
+    if (report_.violations.size() >= max_violations)
+      return;
+    log("VIOLATION " + invariant + ": " + what + (cause.empty() ? "" : " (after " + cause + ")"));
+    report_.violations.push_back({secs(), invariant, node, what, cause});
+  }
+
+  std::string cause_of(const vnode& n, const std::string& slice) const {
+    auto it = n.cause.find(slice);
+    return it == n.cause.end() ? "the initial testbed" : it->second;
+  }
+
+  /// Continuous checks after every change on a node.
+  void check_node(vnode& n, const std::string& context) {
+    auto eff = pl::node::effective_rspecs(n.records);
+    auto sum = pl::node::total(eff);
+    const auto& cap = n.rec->capacity();
+    auto last_cause = [&] {
+      std::string c;
+      for (const auto& [slice, label] : n.cause)
+        c = label;
+      return c;
+    };
+    if (static_cast<double>(sum.cpu_pct) > cap.cpu_reservable * 100.0 + 1e-9)
+      add_violation("admission", n.index,
+                    n.hostname + " admits cpu_pct " + std::to_string(sum.cpu_pct) + " > " +
+                        std::to_string(cap.cpu_reservable * 100) + " after " + context,
+                    last_cause());
+    if (sum.net_min_rate > cap.net_cap_kbps)
+      add_violation("admission", n.index,
+                    n.hostname + " admits net_min_rate " + std::to_string(sum.net_min_rate) +
+                        " kbps > " + std::to_string(cap.net_cap_kbps) + " after " + context,
+                    last_cause());
+    auto now = epoch_now();
+    for (const auto& [name, rec] : n.records.slivers)
+      if (!rec.removed() && rec.spec.expires > 0 && rec.spec.expires < now)
+        add_violation("expiry", n.index,
+                      n.hostname + " holds " + name + " " + std::to_string(now - rec.spec.expires) +
+                          " s past its expiry",
+                      cause_of(n, name));
+  }
+
+  /// After the quiet time: every reachable node holds exactly the slivers
+  /// PLC assigns it (admission refusals aside).
+  void final_check() {
+    auto r =
+        admin_call("GetSlices", {xmlrpc_c::value_nil(),
+                                 xmlrpc_c::value_array({str("name"), str("node_ids"),
+                                                        str("expires"), str("instantiation")})});
+    if (!r.ok()) {
+      add_violation("PLC reachable", -1, "GetSlices failed at the end: " + describe(r), "");
+      return;
+    }
+    auto now = epoch_now();
+    std::vector<std::set<std::string>> want(nodes_.size());
+    for (const auto& v : xmlrpc_c::value_array(r.value).cvalue()) {
+      auto s = xmlrpc_c::value_struct(v).cvalue();
+      auto name = xmlrpc_c::value_string(s.at("name")).cvalue();
+      auto inst = xmlrpc_c::value_string(s.at("instantiation")).cvalue();
+      std::int64_t expires = 0;
+      const auto& e = s.at("expires");
+      if (e.type() == xmlrpc_c::value::TYPE_INT)
+        expires = xmlrpc_c::value_int(e).cvalue();
+      else if (e.type() == xmlrpc_c::value::TYPE_I8)
+        expires = xmlrpc_c::value_i8(e).cvalue();
+      if (inst != "plc-instantiated" || (expires > 0 && expires <= now))
+        continue;
+      for (const auto& id : xmlrpc_c::value_array(s.at("node_ids")).cvalue()) {
+        auto it = node_by_id_.find(as_int(id));
+        if (it != node_by_id_.end())
+          want[static_cast<std::size_t>(it->second)].insert(name);
+      }
+    }
+    int checked = 0;
+    for (auto& n : nodes_) {
+      if (!n.up || n.partitioned) {
+        log("final check: node " + std::to_string(n.index) + " not checked (" +
+            (n.up ? "partitioned" : "down") + ")");
+        continue;
+      }
+      ++checked;
+      std::set<std::string> have;
+      for (const auto& [name, rec] : n.records.slivers)
+        if (!rec.removed() && rec.instantiated)
+          have.insert(name);
+      for (const auto& name : have)
+        if (!want[static_cast<std::size_t>(n.index)].count(name))
+          add_violation("slices where PLC says", n.index,
+                        n.hostname + " (node " + std::to_string(n.index) + ") still holds " + name +
+                            ", which PLC no longer assigns it",
+                        cause_of(n, name));
+      for (const auto& name : want[static_cast<std::size_t>(n.index)])
+        if (!have.count(name) && !n.refused.count(name))
+          add_violation("slices where PLC says", n.index,
+                        n.hostname + " (node " + std::to_string(n.index) + ") lacks " + name +
+                            ", which PLC assigns it",
+                        cause_of(n, name));
+    }
+    log("final check: " + std::to_string(checked) + " nodes compared with PLC");
+  }
+
+  // -------------------------------------------------------------------------
+  // Sampling and progress
+
+  void sample() {
+    double t = secs();
+    int up = 0;
+    std::uint64_t slivers = 0;
+    for (const auto& n : nodes_) {
+      if (n.up)
+        ++up;
+      slivers += live_slivers(n);
+    }
+    report_.nodes_up.push_back({t, static_cast<double>(up)});
+    report_.slivers_total.push_back({t, static_cast<double>(slivers)});
+    report_.plc_calls_per_min.push_back({t, static_cast<double>(calls_this_minute_)});
+    report_.messages_per_min.push_back({t, static_cast<double>(messages_this_minute_)});
+    calls_this_minute_ = 0;
+    messages_this_minute_ = 0;
+  }
+
+  std::string progress_line() const {
+    int up = 0;
+    for (const auto& n : nodes_)
+      if (n.up)
+        ++up;
+    std::vector<double> lat;
+    for (const auto& c : report_.convergence)
+      lat.push_back(c.latency);
+    std::string p99 = "-";
+    if (!lat.empty()) {
+      std::sort(lat.begin(), lat.end());
+      p99 = format_duration(
+          static_cast<sim_time>(lat[std::min(lat.size() - 1, lat.size() * 99 / 100)]));
+    }
+    std::ostringstream out;
+    out << "plsim " << sc_.name << ": " << format_duration(q_.now() / 1'000'000) << " / "
+        << format_duration(sc_.duration + sc_.quiet) << "  nodes up " << up << "/" << nodes_.size()
+        << "  PLC calls " << report_.plc_calls << "  converged " << report_.convergence.size()
+        << " (p99 " << p99 << ")  violations " << report_.violations.size();
+    return out.str();
+  }
+
+  const scenario& sc_;
+  plc_link& plc_;
+  run_options opt_;
+  event_queue q_;
+  std::mt19937_64 rng_;
+  sim_time latency_;
+  std::int64_t epoch_ = virtual_epoch;
+  sim_time end_ = 0;
+  sim_time plc_down_until_ = 0;
+  std::vector<vnode> nodes_;
+  std::map<std::int32_t, int> node_by_id_;
+  std::map<std::string, slice_state> slices_;
+  std::set<std::string> refusal_seen_;
+  std::map<std::string, std::vector<double>> latencies_;
+  std::uint64_t calls_this_minute_ = 0;
+  std::uint64_t messages_this_minute_ = 0;
+  run_report report_;
+};
+
+} // namespace
+
+run_report run_scenario(const scenario& sc, plc_link& plc, const run_options& options) {
+  engine e{sc, plc, options};
+  return e.run();
+}
+
+} // namespace pl::sim

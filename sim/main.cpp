@@ -1,0 +1,154 @@
+// plsim: runs a scenario of virtual nodes against a real PLC and writes a
+// JSON record, an event log and an HTML report. See sim/README.md.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "actors/clock.hpp"
+#include "sim/engine.hpp"
+#include "sim/plc_link.hpp"
+#include "sim/report.hpp"
+#include "sim/scenario.hpp"
+
+#ifndef PL_PLCD_PATH
+#define PL_PLCD_PATH "plcd"
+#endif
+
+namespace fs = std::filesystem;
+using namespace pl::sim;
+
+int main(int argc, char** argv) {
+  CLI::App app{"plsim: the PlanetLab simulator. Runs a scenario's virtual nodes against a real\n"
+               "PLC and writes run.json, events.log and report.html to --out."};
+  app.require_subcommand(1);
+  auto* run = app.add_subcommand("run", "Run a scenario file (TOML; see sim/README.md)");
+  std::string file;
+  std::optional<std::uint64_t> seed;
+  std::optional<int> nodes;
+  std::string duration;
+  std::string time = "virtual";
+  std::string out = "plsim-out";
+  std::string plc_url;
+  std::string plc_cafile;
+  std::string plc_user = "admin@localhost";
+  std::string plc_password_file;
+  std::string plcd = PL_PLCD_PATH;
+  bool quiet = false;
+  run->add_option("scenario", file, "Scenario file")->required()->check(CLI::ExistingFile);
+  run->add_option("--seed", seed, "Random seed (default: the scenario's)");
+  run->add_option("--nodes", nodes, "Override the scenario's node count (scale runs)")
+      ->check(CLI::Range(1, 10'000'000));
+  run->add_option("--duration", duration, "Override the timeline's length, e.g. 2h");
+  run->add_option("--time", time,
+                  "virtual: deterministic, PLC embedded on a fresh database with a virtual "
+                  "clock; real: wall-clock time against plcd")
+      ->check(CLI::IsMember({"virtual", "real"}))
+      ->capture_default_str();
+  run->add_option("--out", out, "Output directory")->capture_default_str();
+  run->add_option("--plc-url", plc_url,
+                  "Real time: an existing PLC (else plsim starts plcd --dev on a fresh data "
+                  "directory)");
+  run->add_option("--plc-cafile", plc_cafile, "CA file for an https --plc-url");
+  run->add_option("--plc-user", plc_user, "Admin account at --plc-url")->capture_default_str();
+  run->add_option("--plc-password-file", plc_password_file,
+                  "File holding the admin password for --plc-url");
+  run->add_option("--plcd", plcd, "plcd binary for real-time runs")->capture_default_str();
+  run->add_flag("-q,--quiet", quiet, "No progress line");
+  CLI11_PARSE(app, argc, argv);
+
+  spdlog::set_level(spdlog::level::warn);
+  try {
+    scenario_overrides o;
+    o.seed = seed;
+    o.nodes = nodes;
+    if (!duration.empty()) {
+      auto d = parse_duration(duration);
+      if (!d || *d <= 0) {
+        std::cerr << "plsim: --duration: '" << duration << "' is not a duration\n";
+        return 2;
+      }
+      o.duration = *d;
+    }
+    if (!plc_url.empty() && time != "real") {
+      std::cerr << "plsim: --plc-url needs --time real (a remote PLC cannot follow virtual "
+                   "time)\n";
+      return 2;
+    }
+    auto sc = load_scenario(file, o);
+    fs::create_directories(out);
+    std::ofstream events{fs::path{out} / "events.log", std::ios::trunc};
+    if (!events)
+      throw std::runtime_error("cannot write " + (fs::path{out} / "events.log").string());
+
+    pl::manual_clock clock{pl::clock::time_point{std::chrono::seconds{virtual_epoch}}};
+    std::unique_ptr<plcd_process> daemon;
+    std::unique_ptr<plc_link> plc;
+    run_options opt;
+    opt.event_log = &events;
+    bool tty = ::isatty(STDERR_FILENO) != 0;
+    if (!quiet)
+      opt.progress = [tty](const std::string& line) {
+        if (tty)
+          std::cerr << "\r\033[K" << line << std::flush;
+        else
+          std::cerr << line << "\n";
+      };
+    if (time == "virtual") {
+      opt.mode = time_mode::virtual_time;
+      opt.plc_clock = &clock;
+      if (!quiet)
+        std::cerr << "plsim: starting an embedded PLC on a fresh PostgreSQL cluster\n";
+      plc = make_embedded_plc(clock);
+    } else {
+      opt.mode = time_mode::real_time;
+      if (plc_url.empty()) {
+        if (!quiet)
+          std::cerr << "plsim: starting " << plcd << " --dev on a fresh data directory\n";
+        daemon = std::make_unique<plcd_process>(plcd);
+        plc = make_remote_plc(daemon->url(), "", daemon->admin_email(), daemon->admin_password());
+      } else {
+        std::string password;
+        if (!plc_password_file.empty()) {
+          std::ifstream in{plc_password_file};
+          std::getline(in, password);
+          if (!in && password.empty())
+            throw std::runtime_error("cannot read " + plc_password_file);
+        } else if (const char* p = std::getenv("PLSIM_PLC_PASSWORD")) {
+          password = p;
+        } else {
+          throw std::runtime_error("--plc-url needs --plc-password-file or PLSIM_PLC_PASSWORD");
+        }
+        plc = make_remote_plc(plc_url, plc_cafile, plc_user, password);
+      }
+    }
+    auto report = run_scenario(sc, *plc, opt);
+    if (!quiet && tty)
+      std::cerr << "\n";
+    auto html = write_outputs(out, report);
+    auto lat = std::vector<double>{};
+    for (const auto& c : report.convergence)
+      lat.push_back(c.latency);
+    std::cout << "plsim: " << sc.name << " " << (report.passed() ? "PASSED" : "FAILED") << ": "
+              << report.nodes << " nodes, " << report.final_slivers << " slivers, "
+              << report.convergence.size() << " changes converged (p50 " << percentile(lat, 50)
+              << " s, p99 " << percentile(lat, 99) << " s), " << report.plc_calls << " PLC calls, "
+              << report.violations.size() << " violations\n";
+    for (const auto& v : report.violations)
+      std::cout << "  violation (" << v.invariant << "): " << v.what
+                << (v.cause.empty() ? "" : "; after " + v.cause) << "\n";
+    std::cout << "plsim: report " << html.string() << "\n";
+    return report.passed() ? 0 : 1;
+  } catch (const scenario_error& e) {
+    std::cerr << "plsim: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "plsim: " << e.what() << "\n";
+    return 3;
+  }
+}
