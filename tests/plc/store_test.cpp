@@ -20,9 +20,11 @@ TEST_CASE("migrations are applied once and a second run changes nothing") {
   auto res = conn.exec("SELECT count(*) FROM schema_migrations");
   CHECK(res.integer(0, 0) == static_cast<long long>(migrations().size()));
   auto roles = conn.exec("SELECT role_id, name FROM roles ORDER BY role_id");
-  REQUIRE(roles.rows() == 4);
+  REQUIRE(roles.rows() == 5); // admin, pi, user, tech, and node (0125)
   CHECK(roles.text(0, 1) == "admin");
   CHECK(roles.integer(3, 0) == 40);
+  CHECK(roles.integer(4, 0) == 50);
+  CHECK(roles.text(4, 1) == "node");
 }
 
 TEST_CASE("a database newer than the binary is refused") {
