@@ -233,7 +233,7 @@ int run(plc::plcd_config cfg) {
 
   plc::http::metrics_registry metrics;
   register_pool_metrics(metrics, pool);
-  plc::api::dispatcher api{{&pool, &clock, &throttle, mailer.get()},
+  plc::api::dispatcher api{{&pool, &clock, &throttle, mailer.get(), cfg.hrn_root},
                            [&metrics](const std::string& method, int fault, double seconds) {
                              metrics.observe_call(method, fault, seconds);
                            }};
