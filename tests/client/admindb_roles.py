@@ -14,45 +14,16 @@ Usage: admindb_roles.py PATH_TO_PLCD
 
 import base64
 import os
-import re
-import shutil
-import ssl
 import struct
-import subprocess
 import sys
-import tempfile
 import threading
-import time
 import unittest
 import xmlrpc.client
 
+from plcd_dev import make_data_dir, start_plcd, stop_plcd
+
 PLCD = None
 
-
-def start_plcd(data_dir):
-    proc = subprocess.Popen([PLCD, "--dev", "--data-dir", data_dir, "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    password = url = None
-    lines = []
-    deadline = time.monotonic() + 180
-    for line in proc.stdout:
-        lines.append(line)
-        m = re.search(r"password: (\S+)", line)
-        if m:
-            password = m.group(1)
-        m = re.search(r"listening on (\S+)", line)
-        if m:
-            url = m.group(1)
-            break
-        if time.monotonic() > deadline:
-            break
-    if not url or not password:
-        proc.kill()
-        raise RuntimeError("plcd did not start:\n" + "".join(lines))
-    # Keep draining the output so plcd never blocks on a full pipe.
-    threading.Thread(target=proc.stdout.read, daemon=True).start()
-    context = ssl.create_default_context(cafile=os.path.join(data_dir, "tls", "plc.crt"))
-    return proc, url, password, context
 
 
 def ssh_key(seed, comment="me@host"):
@@ -67,9 +38,8 @@ def ssh_key(seed, comment="me@host"):
 class AdminDbRoles(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="pl-admindb-roles-")
-        os.chmod(cls.tmp, 0o755)  # the postgres user must reach the cluster inside
-        cls.proc, cls.url, admin_pw, cls.context = start_plcd(os.path.join(cls.tmp, "data"))
+        cls.tmp, cls.data = make_data_dir("pl-admindb-roles-")
+        cls.proc, cls.url, admin_pw, cls.context = start_plcd(PLCD, cls.data)
         cls.auth = {"admin": {"AuthMethod": "password", "Username": "admin@localhost",
                               "AuthString": admin_pw}}
         cls.ids = {}
@@ -95,15 +65,7 @@ class AdminDbRoles(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.shared("close")()
-        if cls.proc.poll() is None:
-            cls.proc.terminate()
-            try:
-                cls.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                cls.proc.kill()
-                cls.proc.wait()
-        cls.proc.stdout.close()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        stop_plcd(cls.proc, cls.tmp)
 
     @classmethod
     def proxy(cls):

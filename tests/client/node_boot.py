@@ -20,43 +20,14 @@ import glob
 import hashlib
 import hmac
 import os
-import re
-import shutil
-import ssl
-import subprocess
 import sys
-import tempfile
-import threading
-import time
 import unittest
 import xmlrpc.client
 
+from plcd_dev import make_data_dir, start_plcd, stop_plcd
+
 PLCD = None
 
-
-def start_plcd(data_dir):
-    proc = subprocess.Popen([PLCD, "--dev", "--data-dir", data_dir, "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    password = url = None
-    lines = []
-    deadline = time.monotonic() + 180
-    for line in proc.stdout:
-        lines.append(line)
-        m = re.search(r"password: (\S+)", line)
-        if m:
-            password = m.group(1)
-        m = re.search(r"listening on (\S+)", line)
-        if m:
-            url = m.group(1)
-            break
-        if time.monotonic() > deadline:
-            break
-    if not url or not password:
-        proc.kill()
-        raise RuntimeError("plcd did not start:\n" + "".join(lines))
-    threading.Thread(target=proc.stdout.read, daemon=True).start()
-    context = ssl.create_default_context(cafile=os.path.join(data_dir, "tls", "plc.crt"))
-    return proc, url, password, context
 
 
 def plnode_value(text, name):
@@ -105,10 +76,8 @@ class NodeClient:
 class NodeBoot(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="pl-node-boot-")
-        os.chmod(cls.tmp, 0o755)  # the postgres user must reach the cluster inside
-        cls.data = os.path.join(cls.tmp, "data")
-        cls.proc, cls.url, admin_pw, cls.context = start_plcd(cls.data)
+        cls.tmp, cls.data = make_data_dir("pl-node-boot-")
+        cls.proc, cls.url, admin_pw, cls.context = start_plcd(PLCD, cls.data)
         cls.admin = {"AuthMethod": "password", "Username": "admin@localhost",
                      "AuthString": admin_pw}
         api = cls.api = cls.proxy()
@@ -133,15 +102,7 @@ class NodeBoot(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.api("close")()
-        if cls.proc.poll() is None:
-            cls.proc.terminate()
-            try:
-                cls.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                cls.proc.kill()
-                cls.proc.wait()
-        cls.proc.stdout.close()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        stop_plcd(cls.proc, cls.tmp)
 
     @classmethod
     def proxy(cls):

@@ -11,18 +11,16 @@ Usage: slice_scenario.py PATH_TO_PLCD [PATH_TO_PLTICKET]
 """
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import unittest
 import urllib.request
 import xmlrpc.client
 
-import node_boot
-from node_boot import NodeClient, plnode_value, start_plcd
+from node_boot import NodeClient, plnode_value
+from plcd_dev import make_data_dir, start_plcd, stop_plcd
 
-PLTICKET = None
+PLCD = PLTICKET = None
 USER_KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMK/FJTzMQ4+y2FTGaw1GBH25rHhK/20i0nBv/AH8OEz"
             " user@scenario.org")
 
@@ -30,10 +28,8 @@ USER_KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMK/FJTzMQ4+y2FTGaw1GBH25rHhK/2
 class SliceScenario(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="pl-slice-scenario-")
-        os.chmod(cls.tmp, 0o755)  # the postgres user must reach the cluster inside
-        cls.data = os.path.join(cls.tmp, "data")
-        cls.proc, cls.url, admin_pw, cls.context = start_plcd(cls.data)
+        cls.tmp, cls.data = make_data_dir("pl-slice-scenario-")
+        cls.proc, cls.url, admin_pw, cls.context = start_plcd(PLCD, cls.data)
         cls.admin = {"AuthMethod": "password", "Username": "admin@localhost",
                      "AuthString": admin_pw}
         api = cls.api = xmlrpc.client.ServerProxy(cls.url, context=cls.context, allow_none=True)
@@ -62,15 +58,7 @@ class SliceScenario(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.api("close")()
-        if cls.proc.poll() is None:
-            cls.proc.terminate()
-            try:
-                cls.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                cls.proc.kill()
-                cls.proc.wait()
-        cls.proc.stdout.close()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        stop_plcd(cls.proc, cls.tmp)
 
     def node(self):
         return NodeClient(self.api, int(plnode_value(self.plnode, "NODE_ID")),
@@ -134,7 +122,7 @@ class SliceScenario(unittest.TestCase):
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit("usage: slice_scenario.py PATH_TO_PLCD [PATH_TO_PLTICKET]")
-    node_boot.PLCD = os.path.abspath(sys.argv.pop(1))
+    PLCD = os.path.abspath(sys.argv.pop(1))
     if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
         PLTICKET = os.path.abspath(sys.argv.pop(1))
     unittest.main(verbosity=2)
