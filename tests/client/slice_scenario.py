@@ -96,9 +96,8 @@ class SliceScenario(unittest.TestCase):
         self.assertEqual(ctx.exception.faultCode, 108, ctx.exception.faultString)
 
     def test_2_ticket_verifies_with_plcs_key(self):
-        methods = self.api.system.listMethods()
-        if "GetSliceTicket" not in methods or not PLTICKET:
-            self.skipTest("SKIPPED: GetSliceTicket or plticket not available in this build")
+        if not PLTICKET:
+            self.skipTest("SKIPPED: no plticket given (a build without actors/tools)")
         ticket = self.api.GetSliceTicket(self.auth["pi"], "scen_exp")
         key = os.path.join(self.tmp, "plc_ticket.pub")
         with open(key, "w") as f:
