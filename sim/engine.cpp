@@ -1,5 +1,7 @@
 #include "sim/engine.hpp"
 
+#include "actors/clock.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
@@ -104,9 +106,7 @@ public:
     if (opt_.mode == time_mode::virtual_time) {
       epoch_ = virtual_epoch;
     } else {
-      epoch_ = std::chrono::duration_cast<std::chrono::seconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
+      epoch_ = pl::system_clock_source{}.now_epoch();
     }
   }
 
@@ -184,9 +184,7 @@ private:
 
   std::int64_t epoch_now() const {
     if (opt_.mode == time_mode::real_time)
-      return std::chrono::duration_cast<std::chrono::seconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-          .count();
+      return pl::system_clock_source{}.now_epoch();
     return epoch_ + q_.now() / 1'000'000;
   }
 
