@@ -17,15 +17,12 @@ using namespace pl::bench;
 int main(int argc, char** argv) {
   CLI::App app{"PLC AdminDB benchmark: loads a PlanetLab-size dataset through the API, then "
                "measures GetSites/GetNodes/GetPersons calls per second (session auth)"};
-  std::string plcd = PL_PLCD_PATH;
   std::string url, user = "admin@localhost", password, ca_file;
   dataset_size size;
-  double seconds = 2.0;
-  std::string clients_list = "1,8";
+  run_options run;
   std::size_t batch = 100;
-  int workers = 4, db_pool = 8;
   bool no_load = false;
-  app.add_option("--plcd", plcd, "plcd binary to start with --dev")->capture_default_str();
+  add_run_options(app, run);
   auto* url_opt =
       app.add_option("--url", url, "measure an existing plcd at this URL instead of starting one");
   app.add_option("--user", user, "login with --url")->needs(url_opt)->capture_default_str();
@@ -46,44 +43,22 @@ int main(int argc, char** argv) {
   app.add_option("--batch", batch, "calls per system.multicall")
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
-  app.add_option("--seconds", seconds, "measuring time per cell")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  app.add_option("--clients", clients_list, "comma-separated client thread counts")
-      ->capture_default_str();
-  app.add_option("--workers", workers, "worker threads of the started plcd")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  app.add_option("--db-pool", db_pool, "database connections of the started plcd")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-
-  // pl::xmlrpc_client bounds a response by client_options::max_response_bytes (64 MiB), but
-  // xmlrpc-c's own parser refuses XML over its process-wide limit (512 KiB by default), which
-  // GetPersons of 1,000 persons exceeds. Raise that limit to the client's.
-  xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, pl::client_options{}.max_response_bytes);
-
-  std::signal(SIGPIPE, SIG_IGN);
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  ::sigemptyset(&sa.sa_mask);
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
+  prepare_process();
 
   try {
-    auto client_counts = parse_list(clients_list);
+    auto client_counts = parse_list(run.clients);
     std::optional<plcd_process> server;
     std::string prefix = "bs";
     if (url.empty()) {
       auto start = steady::now();
-      server.emplace(plcd, workers, db_pool);
+      server.emplace(run.plcd, run.workers, run.db_pool);
       std::chrono::duration<double> took = steady::now() - start;
       url = server->url();
       password = server->password();
       std::printf("plcd: %s --dev --data-dir %s (--workers %d --db-pool %d), %s, started in "
                   "%.1f s\n",
-                  plcd.c_str(), (server->data_dir() / "data").c_str(), workers, db_pool,
+                  run.plcd.c_str(), (server->data_dir() / "data").c_str(), run.workers, run.db_pool,
                   url.c_str(), took.count());
     } else {
       if (password.empty())
@@ -129,12 +104,12 @@ int main(int argc, char** argv) {
     std::vector<query> queries = {{"GetSites", {"site_id", "name"}},
                                   {"GetNodes", {"node_id", "hostname"}},
                                   {"GetPersons", {"person_id", "email"}}};
-    std::chrono::duration<double> window{seconds};
+    std::chrono::duration<double> window{run.seconds};
     std::string loadavg;
     std::getline(std::ifstream{"/proc/loadavg"}, loadavg);
     std::printf("\nmeasuring: %.1f s per cell, session auth, keep-alive, one connection per "
                 "client thread (load average before: %s)\n",
-                seconds, loadavg.c_str());
+                run.seconds, loadavg.c_str());
     std::fflush(stdout);
     std::vector<cell> cells;
     for (const auto& q : queries) {

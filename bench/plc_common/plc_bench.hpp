@@ -391,6 +391,13 @@ inline std::vector<xv> run_multicalls(pl::xmlrpc_client& rpc, const std::vector<
   return results;
 }
 
+/// The login_base the dataset gives site number `site`: `<prefix><site, 4 digits>`.
+inline std::string site_login_base(const std::string& prefix, int site) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s%04d", prefix.c_str(), site);
+  return std::string{buf};
+}
+
 struct dataset_size {
   int sites = 250;
   int persons = 1000;
@@ -413,11 +420,7 @@ inline void load_dataset(pl::xmlrpc_client& rpc, const xv& auth, const dataset_s
     std::fflush(stdout);
     return results;
   };
-  auto login_base = [&](int site) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%s%04d", prefix.c_str(), site);
-    return std::string{buf};
-  };
+  auto login_base = [&](int site) { return site_login_base(prefix, site); };
 
   std::vector<xv> calls;
   for (int s = 0; s < size.sites; ++s)
@@ -685,6 +688,43 @@ inline cell measure(const pl::client_options& options, const std::string& method
   if (!xml.empty())
     out.decode_ms = decode_ms(xml);
   return out;
+}
+
+/// The options every PLC benchmark takes: which plcd to start and how to measure.
+struct run_options {
+  std::string plcd = PL_PLCD_PATH;
+  double seconds = 2.0;
+  std::string clients = "1,8";
+  int workers = 4;
+  int db_pool = 8;
+};
+
+inline void add_run_options(CLI::App& app, run_options& o) {
+  app.add_option("--plcd", o.plcd, "plcd binary to start with --dev")->capture_default_str();
+  app.add_option("--seconds", o.seconds, "measuring time per cell")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--clients", o.clients, "comma-separated client thread counts")
+      ->capture_default_str();
+  app.add_option("--workers", o.workers, "worker threads of the started plcd")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--db-pool", o.db_pool, "database connections of the started plcd")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+/// Readies the process for a run: xmlrpc-c's process-wide XML limit (512 KiB by default, which
+/// a GetPersons of 1,000 persons exceeds) raised to pl::xmlrpc_client's response bound, SIGPIPE
+/// ignored, and SIGINT/SIGTERM ending the run through the normal clean-up path.
+inline void prepare_process() {
+  xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, pl::client_options{}.max_response_bytes);
+  std::signal(SIGPIPE, SIG_IGN);
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  ::sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
 }
 
 /// The same with the same parameters on every call.

@@ -40,12 +40,9 @@ long load_slices(pl::xmlrpc_client& rpc, const xv& auth, const dataset_size& adm
     throw std::runtime_error("fewer nodes than --nodes-per-slice");
   std::mt19937 rng{20060101}; // fixed: the same dataset every run
   std::vector<xv> calls;
-  auto login_base = [&](int site) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%s%04d", prefix.c_str(), site);
-    return std::string{buf};
+  auto name = [&](int k) {
+    return site_login_base(prefix, k % admin.sites) + "_slice" + std::to_string(k);
   };
-  auto name = [&](int k) { return login_base(k % admin.sites) + "_slice" + std::to_string(k); };
   for (int k = 0; k < size.slices; ++k)
     calls.push_back(call_entry(
         "AddSlice", {auth, strct({{"name", str(name(k))},
@@ -95,14 +92,12 @@ long load_slices(pl::xmlrpc_client& rpc, const xv& auth, const dataset_size& adm
 int main(int argc, char** argv) {
   CLI::App app{"GetSlivers benchmark: loads a PlanetLab-size slice dataset through the API, then "
                "measures GetSlivers calls per second (admin session, a different node per call)"};
-  std::string plcd = PL_PLCD_PATH;
   dataset_size admin;
   slice_dataset slices;
-  double seconds = 3.0;
-  std::string clients_list = "1,8";
+  run_options run;
+  run.seconds = 3.0;
   std::size_t batch = 100;
-  int workers = 4, db_pool = 8;
-  app.add_option("--plcd", plcd, "plcd binary to start with --dev")->capture_default_str();
+  add_run_options(app, run);
   app.add_option("--sites", admin.sites, "sites")
       ->check(CLI::Range(1, 9999))
       ->capture_default_str();
@@ -118,32 +113,15 @@ int main(int argc, char** argv) {
   app.add_option("--nodes-per-slice", slices.nodes_per_slice, "nodes of each slice")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  app.add_option("--seconds", seconds, "measuring time per cell")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  app.add_option("--clients", clients_list, "comma-separated client thread counts")
-      ->capture_default_str();
-  app.add_option("--workers", workers, "worker threads of the started plcd")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  app.add_option("--db-pool", db_pool, "database connections of the started plcd")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, pl::client_options{}.max_response_bytes);
-  std::signal(SIGPIPE, SIG_IGN);
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  ::sigemptyset(&sa.sa_mask);
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
+  prepare_process();
 
   try {
-    auto client_counts = parse_list(clients_list);
+    auto client_counts = parse_list(run.clients);
     auto site_slices = (slices.slices + admin.sites - 1) / admin.sites;
-    plcd_process server(plcd, workers, db_pool);
-    std::printf("plcd: %s --dev (--workers %d --db-pool %d), %s\n", plcd.c_str(), workers, db_pool,
-                server.url().c_str());
+    plcd_process server(run.plcd, run.workers, run.db_pool);
+    std::printf("plcd: %s --dev (--workers %d --db-pool %d), %s\n", run.plcd.c_str(), run.workers,
+                run.db_pool, server.url().c_str());
     auto options = client_options(server.url(), "");
     pl::xmlrpc_client rpc{options};
     auto password_auth = strct({{"AuthMethod", str("password")},
@@ -169,7 +147,7 @@ int main(int argc, char** argv) {
 
     std::string loadavg;
     std::getline(std::ifstream{"/proc/loadavg"}, loadavg);
-    std::printf("\nmeasuring: %.1f s per cell (load average before: %s)\n", seconds,
+    std::printf("\nmeasuring: %.1f s per cell (load average before: %s)\n", run.seconds,
                 loadavg.c_str());
     std::printf("%-7s %7s %9s %9s %9s %9s %12s %10s\n", "polls", "clients", "slivers", "calls/s",
                 "mean ms", "p99 ms", "reply bytes", "decode ms");
@@ -197,7 +175,7 @@ int main(int argc, char** argv) {
                        nodes.size();
               return std::vector<xv>{auth, num(nodes[k])};
             },
-            clients, std::chrono::duration<double>(seconds));
+            clients, std::chrono::duration<double>(run.seconds));
         offset += 1;
         std::printf("%-7s %7d %9zu %9.0f %9.2f %9.2f %12zu %10.2f\n", repeat ? "repeat" : "first",
                     c.clients, c.rows, c.calls_per_s, c.mean_ms, c.p99_ms, c.reply_bytes,
