@@ -408,15 +408,13 @@ build_reply(store::connection& conn_ref, int node_id, const std::string& hostnam
   for (auto& [dest, entry] : by_dest)
     conf_files.push_back(entry.second);
 
-  auto scripts = conn->exec("SELECT initscript_id, name, enabled, script FROM initscripts"
-                            " WHERE enabled ORDER BY initscript_id");
   std::vector<xv> initscripts;
-  for (int r = 0; r < scripts.rows(); ++r)
-    initscripts.push_back(xmlrpc_c::value_struct(
-        {{"initscript_id", xmlrpc_c::value_int(static_cast<int>(scripts.integer(r, 0)))},
-         {"name", str(scripts.text(r, 1))},
-         {"enabled", xmlrpc_c::value_boolean(scripts.boolean(r, 2))},
-         {"script", str(scripts.text(r, 3))}}));
+  for (const auto& script : enabled_initscripts(*conn))
+    initscripts.push_back(
+        xmlrpc_c::value_struct({{"initscript_id", xmlrpc_c::value_int(script.initscript_id)},
+                                {"name", str(script.name)},
+                                {"enabled", xmlrpc_c::value_boolean(true)},
+                                {"script", str(script.script)}}));
 
   auto slice_ids = slices_for_node(*conn, node_id, now);
   auto views = load_slivers(*conn, slice_ids, {node_id}, now)[node_id];
