@@ -1,10 +1,12 @@
 #include "drivers/linux/container.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <sstream>
 #include <sys/mount.h>
@@ -63,6 +65,73 @@ bool link_exists(const linux_net::veth_config& v) {
   return static_cast<bool>(linux_exec::run(ip_argv(v, {"link", "show", "dev", v.host_ifname})));
 }
 
+// Returns the `cgroup.procs` files of the cgroups `pid` is in, in every
+// hierarchy mounted here (v1 controllers and named hierarchies, v2), found
+// through this process's mount table.
+std::vector<std::string> cgroups_of(pid_t pid) {
+  std::vector<std::string> out;
+  auto self = linux_fs::read_text("/proc/" + std::to_string(pid) + "/cgroup");
+  auto mounts = linux_fs::read_text("/proc/self/mountinfo");
+  if (!self || !mounts)
+    return out;
+  // v1: mount point and super options (the controllers); v2: its mount point.
+  std::vector<std::pair<std::string, std::vector<std::string>>> v1;
+  std::string v2;
+  std::istringstream min{*mounts};
+  std::string line;
+  while (std::getline(min, line)) {
+    std::istringstream fields{line};
+    std::vector<std::string> f;
+    std::string x;
+    while (fields >> x)
+      f.push_back(x);
+    auto dash = std::find(f.begin(), f.end(), "-");
+    if (f.size() < 5 || dash == f.end() || f.end() - dash < 4)
+      continue; // "- fstype source super_options" after the optional fields
+    auto fstype = *(dash + 1);
+    if (fstype == "cgroup2" && v2.empty())
+      v2 = f[4];
+    if (fstype == "cgroup") {
+      std::vector<std::string> opts;
+      std::istringstream o{*(dash + 3)};
+      while (std::getline(o, x, ','))
+        opts.push_back(x);
+      v1.emplace_back(f[4], std::move(opts));
+    }
+  }
+  std::istringstream cin{*self};
+  while (std::getline(cin, line)) {
+    auto a = line.find(':'), b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos)
+      continue;
+    auto ctrls = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    std::string mount;
+    if (ctrls.empty()) {
+      mount = v2;
+    } else {
+      std::vector<std::string> want;
+      std::istringstream w{ctrls};
+      std::string x;
+      while (std::getline(w, x, ','))
+        want.push_back(x);
+      for (const auto& [point, opts] : v1)
+        if (std::all_of(want.begin(), want.end(), [&](const std::string& c) {
+              return std::find(opts.begin(), opts.end(), c) != opts.end();
+            })) {
+          mount = point;
+          break;
+        }
+    }
+    if (mount.empty())
+      continue;
+    auto procs = mount + (path == "/" ? std::string{} : path) + "/cgroup.procs";
+    std::error_code ec;
+    if (fs::exists(procs, ec))
+      out.push_back(procs);
+  }
+  return out;
+}
+
 } // namespace
 
 linux_containers::linux_containers(container_options opts)
@@ -100,8 +169,7 @@ caf::error linux_containers::create(const sliver_spec& spec) {
     return make_error(errc::invalid_argument, "bad sliver name '" + spec.name + "'");
   if (auto err = mount_root(spec.name, spec.vref))
     return err;
-  // The slice's account: uid 10000 + slice_id (1000 without an id).
-  auto uid = spec.slice_id > 0 ? 10000 + spec.slice_id : 1000;
+  auto uid = slice_uid(spec);
   auto shell = std::string{"/bin/sh"};
   if (auto i = spec.attributes.find("shell"); i != spec.attributes.end() && !i->second.empty())
     shell = i->second;
@@ -360,13 +428,25 @@ caf::expected<std::string> linux_containers::login_shell(const std::string& name
 caf::expected<int> linux_containers::enter(const std::string& name,
                                            const std::vector<std::string>& argv, bool as_slice,
                                            int out_fd) {
+  enter_options opts;
+  opts.as_slice = as_slice;
+  opts.out_fd = out_fd;
+  return enter(name, argv, opts);
+}
+
+caf::expected<int> linux_containers::enter(const std::string& name,
+                                           const std::vector<std::string>& argv,
+                                           const enter_options& opts) {
   auto pid = init_pid(name);
   if (!pid)
     return make_error(errc::unknown_sliver, name + " is not running");
   if (argv.empty())
     return make_error(errc::invalid_argument, "enter needs a command");
   auto rec = state_.get(name);
-  auto uid = static_cast<uid_t>(rec && rec->count("uid") ? rec->at("uid") : 1000);
+  auto uid =
+      opts.uid ? *opts.uid : static_cast<uid_t>(rec && rec->count("uid") ? rec->at("uid") : 1000);
+  bool as_slice = opts.as_slice;
+  int out_fd = opts.out_fd;
   std::vector<int> ns;
   for (auto kind : {"ipc", "uts", "net", "pid", "mnt"}) {
     int fd =
@@ -379,15 +459,21 @@ caf::expected<int> linux_containers::enter(const std::string& name,
     }
     ns.push_back(fd);
   }
-  std::vector<std::string> procs;
-  if (opts_.cgroup_procs)
-    for (const auto& p : opts_.cgroup_procs(name))
-      procs.push_back(p.string());
+  // The init's own cgroups (not recomputed from this process's cgroup, which
+  // differs for pl-vsh in a login session).
+  auto procs = cgroups_of(*pid);
   std::vector<char*> args;
   for (const auto& a : argv)
     args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  const char* envp[] = {"PATH=/bin:/sbin:/usr/bin:/usr/sbin", "TERM=dumb", nullptr};
+  std::vector<std::string> env = opts.env;
+  if (env.empty())
+    env = {"PATH=/bin:/sbin:/usr/bin:/usr/sbin", "TERM=dumb"};
+  std::vector<char*> envp;
+  for (const auto& e : env)
+    envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  auto cwd = opts.cwd.empty() ? std::string{"/"} : opts.cwd;
   auto mid = ::fork();
   if (mid < 0) {
     auto err = errno;
@@ -416,9 +502,12 @@ caf::expected<int> linux_containers::enter(const std::string& name,
         ::dup2(out_fd, 1);
         ::dup2(out_fd, 2);
       }
-      if (as_slice && (::setgid(uid) != 0 || ::setuid(uid) != 0))
+      // No supplementary group of the caller (root's or a login's) survives.
+      if (as_slice && (::setgroups(0, nullptr) != 0 || ::setgid(uid) != 0 || ::setuid(uid) != 0))
         ::_exit(124);
-      ::execve(args[0], args.data(), const_cast<char**>(envp));
+      if (::chdir(cwd.c_str()) != 0 && ::chdir("/") != 0)
+        ::_exit(125);
+      ::execve(args[0], args.data(), envp.data());
       ::_exit(127);
     }
     int st = 0;

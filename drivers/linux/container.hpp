@@ -13,6 +13,27 @@
 
 namespace pl::drivers::linux_ct {
 
+/// The slice account's uid in its sliver: 10000 + slice_id (1000 without an id).
+inline uid_t slice_uid(const sliver_spec& spec) {
+  return spec.slice_id > 0 ? static_cast<uid_t>(10000 + spec.slice_id) : 1000;
+}
+
+/// How `enter` runs its command.
+struct enter_options {
+  /// Run as the slice's account (its recorded uid and gid, no supplementary
+  /// groups) instead of root.
+  bool as_slice = false;
+  /// With `as_slice`: this uid and gid instead of the recorded one (pl-vsh
+  /// passes its caller's).
+  std::optional<uid_t> uid;
+  /// stdout and stderr of the command (-1: inherited).
+  int out_fd = -1;
+  /// The environment (`NAME=value`); empty: PATH and TERM=dumb.
+  std::vector<std::string> env;
+  /// The working directory inside the container ("/" when absent there).
+  std::string cwd = "/";
+};
+
 /// Where a container's pieces come from.
 struct container_options {
   /// Reference images: `<images_dir>/<vref>` is the overlay's lower layer.
@@ -52,11 +73,15 @@ public:
   std::vector<std::string> containers() const override { return containers_list(); }
   bool running(const std::string& name) const override;
 
-  /// Runs `argv` inside the running container (all its namespaces and
-  /// cgroups), as root or, with `as_slice`, as the slice's account; output
-  /// goes to `out_fd` (-1: inherited). Returns the wait status.
+  /// Runs `argv` inside the running container (all its namespaces and the
+  /// cgroups its init is in), as root or, with `as_slice`, as the slice's
+  /// account; output goes to `out_fd` (-1: inherited). Returns the wait status.
   caf::expected<int> enter(const std::string& name, const std::vector<std::string>& argv,
                            bool as_slice = false, int out_fd = -1);
+
+  /// Same, with the environment, working directory and uid of `opts`.
+  caf::expected<int> enter(const std::string& name, const std::vector<std::string>& argv,
+                           const enter_options& opts);
 
   /// Returns the slice account's login shell from the container's passwd.
   caf::expected<std::string> login_shell(const std::string& name) const;
