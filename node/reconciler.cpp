@@ -227,7 +227,12 @@ caf::expected<plan> reconciler::apply(const desired_state& desired, const node_r
     }
     auto [i, added] = recs.try_emplace(spec.name);
     auto& r = i->second;
-    if (added || desired.timestamp > r.timestamp) {
+    // Timestamps are whole seconds. PLC pushes a slice's changes in order from one
+    // slice actor, so a push as old as the record is the later change (two changes
+    // within a second); a poll or ticket as old as the record is not.
+    bool newer = desired.timestamp > r.timestamp ||
+                 (desired.source == origin::push && desired.timestamp == r.timestamp);
+    if (added || newer) {
       if (r.removed()) {
         // PLC wants it again: a new record over what still exists locally.
         sliver_record fresh;

@@ -217,10 +217,26 @@ TEST_CASE("older deliveries never win") {
     CHECK(p->actions.empty());
     CHECK(p->records.find("pl_a")->spec.resources.value_of("cpu_share") == 32);
   }
-  SECTION("an equal timestamp does not replace either") {
-    auto p = rec.apply(partial(100, {changed}), r, 1000);
+  SECTION("a poll or a ticket with an equal timestamp does not replace either") {
+    auto p = rec.apply(full(100, {changed}), r, 1000);
     REQUIRE(p);
     CHECK(p->actions.empty());
+    p = rec.apply(partial(100, {changed}, origin::ticket), r, 1000);
+    REQUIRE(p);
+    CHECK(p->records.find("pl_a")->spec.resources.value_of("cpu_share") == 32);
+  }
+  SECTION("a push with an equal timestamp is the later change (whole seconds) and does") {
+    auto r2 = settle(partial(150, {spec("pl_a")}), r);
+    auto p = rec.apply(partial(150, {changed}), r2, 1000);
+    REQUIRE(p);
+    REQUIRE(steps(*p) == lines{"set_rspec pl_a"});
+    CHECK(p->records.find("pl_a")->spec.resources.value_of("cpu_share") == 99);
+    // A poll built in that second before the change arrives after it: ignored.
+    auto r3 = done(std::move(*p));
+    p = rec.apply(full(150, {spec("pl_a")}), r3, 1000);
+    REQUIRE(p);
+    CHECK(p->actions.empty());
+    CHECK(p->records.find("pl_a")->spec.resources.value_of("cpu_share") == 99);
   }
   SECTION("a newer one does") {
     auto p = rec.apply(partial(101, {changed}), r, 1000);
