@@ -15,6 +15,7 @@
 #include "sim/plc_link.hpp"
 #include "sim/report.hpp"
 #include "sim/scenario.hpp"
+#include "sim/shard.hpp"
 
 #ifndef PL_PLCD_PATH
 #define PL_PLCD_PATH "plcd"
@@ -60,7 +61,28 @@ int main(int argc, char** argv) {
                   "File holding the admin password for --plc-url");
   run->add_option("--plcd", plcd, "plcd binary for real-time runs")->capture_default_str();
   run->add_flag("-q,--quiet", quiet, "No progress line");
+  auto* shard = app.add_subcommand(
+      "shard", "Host virtual nodes for a real-time run's coordinator (plsim run --shard "
+               "HOST:PORT); see sim/README.md, Sharding");
+  std::string shard_listen = "127.0.0.1";
+  std::uint16_t shard_port = 0;
+  std::size_t shard_threads = 0;
+  shard->add_option("--listen", shard_listen, "Address to publish the shard on")
+      ->capture_default_str();
+  shard->add_option("--port", shard_port, "Port (0: any free one, printed)")->capture_default_str();
+  shard->add_option("--threads", shard_threads, "CAF scheduler threads (0: one per core)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+
+  if (shard->parsed()) {
+    spdlog::set_level(spdlog::level::warn);
+    try {
+      return run_shard_process(shard_listen, shard_port, shard_threads);
+    } catch (const std::exception& e) {
+      std::cerr << "plsim shard: " << e.what() << "\n";
+      return 3;
+    }
+  }
 
   spdlog::set_level(spdlog::level::warn);
   try {
