@@ -24,6 +24,7 @@
 #include "drivers/backend.hpp"
 #include "drivers/mechanism_driver.hpp"
 #include "node/local_api_service.hpp"
+#include "node/login.hpp"
 #include "node/node_manager.hpp"
 #include "node/plc_sync.hpp"
 #include "node/wiring.hpp"
@@ -50,6 +51,10 @@ struct nodemgr_config {
   std::string cgroup_parent = "planetlab";
   fs::path images_dir = "/var/lib/planetlab/images";
   std::string net_device;
+  /// Slice logins (linux backend): host accounts with pl-vsh and their keys.
+  bool login = true;
+  fs::path login_vsh = "/usr/local/sbin/pl-vsh";
+  std::string login_group = "slices";
 };
 
 [[noreturn]] void bad(const std::string& what) {
@@ -108,6 +113,13 @@ void load_toml(const fs::path& file, nodemgr_config& c) {
   read(tbl, "drivers", "cgroup_parent", c.cgroup_parent, file);
   read(tbl, "drivers", "images_dir", c.images_dir, file);
   read(tbl, "drivers", "net_device", c.net_device, file);
+  if (auto v = tbl["login"]["enabled"]; v) {
+    if (!v.is_boolean())
+      bad(file.string() + ": login.enabled must be true or false");
+    c.login = *v.value<bool>();
+  }
+  read(tbl, "login", "vsh", c.login_vsh, file);
+  read(tbl, "login", "group", c.login_group, file);
 }
 
 /// Splits `host:port` (`[v6]:port` too); throws with the reason.
@@ -193,6 +205,16 @@ int run(nodemgr_config c) {
   if (!backend)
     throw std::runtime_error("driver backend " + c.backend + ": " +
                              pl::drivers::describe(backend.error()));
+  if (c.backend == "linux" && c.login) {
+    // Each sliver also gets its host account (login shell pl-vsh) and keys.
+    pl::node::login::login_options lo{
+        .vsh = c.login_vsh, .keys_dir = c.state_dir / "keys", .group = c.login_group};
+    std::error_code vsh_ec;
+    if (!fs::exists(lo.vsh, vsh_ec))
+      spdlog::warn("node.login event=no_vsh path={} (plnode-setup ssh installs it)",
+                   lo.vsh.string());
+    backend->containers = pl::node::login::with_logins(backend->containers, lo);
+  }
   auto actors = pl::node::spawn_node_actors(sys, *backend);
 
   pl::node::node_manager_config nm_cfg;
