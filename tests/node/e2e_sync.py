@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Issue #6 point 13, end to end: a slice reaches a real nodemgr (sim backend) from a real
+plcd by push alone, and by polling alone.
+
+Each node is enrolled as a user does it (AddNode, GenerateNodeConfFile -> plnode.txt ->
+nodemgr --config). The push-only node has polling off (interval 0): the slice, a tag change and
+the removal arrive while PLC answers no GetSlivers at all (plcd's /metrics). The poll-only node
+has no push endpoint configured and polls every second: the same changes arrive through
+GetSlivers. No elapsed time is asserted; each condition is awaited with a generous deadline.
+
+Usage: e2e_sync.py PATH_TO_PLCD PATH_TO_NODEMGR
+"""
+
+import sys
+import unittest
+
+from e2e_common import Testbed, wait_for
+
+PLCD = NODEMGR = None
+
+
+class Sync(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tb = Testbed(PLCD, NODEMGR, "pl-e2e-sync-")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tb.close()
+
+    def run_changes(self, nm, slice_name):
+        """A PI adds a slice to the node, the admin sets cpu_share, the PI removes the node:
+        each reaches the node manager."""
+        api, pi, admin = self.tb.plc.api, self.tb.auth["pi"], self.tb.plc.admin
+        slice_id = api.AddSlice(pi, {"name": slice_name, "url": "https://e2e.example.org/",
+                                     "description": "e2e sync"})
+        self.assertIsNone(nm.rspec(slice_name))
+        api.AddSliceToNodes(pi, slice_id, [nm.node_id])
+        rspec = wait_for(slice_name + " on the node", lambda: nm.rspec(slice_name))
+        self.assertEqual(rspec["cpu_share"], 32)  # the resource table's default
+        self.assertIn(slice_name, nm.slivers())
+
+        api.AddSliceTag(admin, slice_id, "cpu_share", "64")
+        wait_for("cpu_share 64 on the node",
+                 lambda: (nm.rspec(slice_name) or {}).get("cpu_share") == 64)
+        self.assertEqual(nm.effective(slice_name)["cpu_share"], 64)
+
+        api.DeleteSliceFromNodes(pi, slice_id, [nm.node_id])
+        wait_for(slice_name + " gone from the node", lambda: slice_name not in nm.slivers())
+        self.assertIsNone(nm.rspec(slice_name))
+
+    def test_1_push_alone_with_polling_off(self):
+        nm = self.tb.enrol("push.e2e.example.org", poll_interval=0, push=True)
+        nm.out.wait_line(r"event=push_connected node_id=%d" % nm.node_id)
+        self.run_changes(nm, "e2e_pushed")
+        # Nothing was polled: PLC answered no GetSlivers (and no node session was asked for).
+        self.assertEqual(self.tb.plc.calls("GetSlivers"), 0)
+        self.assertEqual(self.tb.plc.calls("GetSession"), 0)
+        self.assertIsNone(nm.proc.poll(), "nodemgr ended:\n" + nm.log())
+
+    def test_2_polling_alone_with_push_off(self):
+        before = self.tb.plc.calls("GetSlivers")
+        nm = self.tb.enrol("poll.e2e.example.org", poll_interval=1, push=False)
+        self.run_changes(nm, "e2e_polled")
+        self.assertGreater(self.tb.plc.calls("GetSlivers"), before)
+        self.assertNotIn("push_connected", nm.log())
+        self.assertIsNone(nm.proc.poll(), "nodemgr ended:\n" + nm.log())
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    PLCD, NODEMGR = sys.argv[1], sys.argv[2]
+    unittest.main(argv=sys.argv[:1], verbosity=2)
