@@ -57,6 +57,8 @@ caf::expected<backend> make_linux(const backend_options& opts) {
   copts.images_dir = opts.images_dir;
   copts.dir = opts.state_dir / "containers";
   copts.writable = [disk](const std::string& sliver) { return disk->mount_point(sliver); };
+  if (!opts.api_run_dir.empty())
+    copts.api_dir = [dir = opts.api_run_dir](const std::string& sliver) { return dir / sliver; };
   copts.cgroup_procs = [cgroups](const std::string& sliver) {
     std::vector<std::filesystem::path> out;
     std::error_code ec;

@@ -40,6 +40,10 @@ struct backend_options {
   std::string net_subnet = "10.213.0.0/16";
   /// The host-side veth of slice xid is `<net_veth_prefix><xid>`.
   std::string net_veth_prefix = "plv";
+  /// The node manager's local API run directory: `<api_run_dir>/<sliver>`
+  /// (its socket) is bind-mounted into each linux sliver at
+  /// `/run/planetlab/api`. Empty: nothing is mounted.
+  std::filesystem::path api_run_dir;
 };
 
 /// Holds one driver per mechanism (each behind an `override_driver`) and the

@@ -1,12 +1,19 @@
 #include "node/node_manager.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <deque>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <random>
 #include <set>
+#include <sstream>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -34,6 +41,18 @@ using drivers::describe;
 struct poll_slot {
   std::mutex mutex;
   std::optional<caf::expected<desired_state>> result;
+};
+
+/// Where a detached counter read leaves its result.
+struct tx_slot {
+  std::mutex mutex;
+  std::optional<caf::expected<std::map<std::string, tx_counters>>> result;
+};
+
+/// Where a detached conf file installation leaves its reports.
+struct conf_slot {
+  std::mutex mutex;
+  std::optional<std::vector<conf_file_report>> result;
 };
 
 struct node_manager_state {
@@ -76,6 +95,27 @@ struct node_manager_state {
   int push_failures = 0;
   std::uint64_t push_token = 0;
 
+  // Byte caps.
+  std::optional<byte_caps> caps;
+  std::shared_ptr<tx_slot> tx = std::make_shared<tx_slot>();
+  bool reading = false;
+  std::uint64_t cap_token = 0;
+  /// The ceilings (net_max_rate, net_i2_max_rate) last put to the net
+  /// controller for capped slices.
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> cap_sent;
+
+  // Conf files.
+  std::shared_ptr<conf_slot> conf = std::make_shared<conf_slot>();
+  bool installing = false;
+  /// The files of a snapshot that arrived while installing (the latest).
+  std::optional<std::vector<conf_file>> conf_next;
+  /// The files whose last installation failed, with why.
+  std::map<std::string, std::string> conf_failures;
+
+  // Hooks and metrics.
+  std::optional<std::vector<std::string>> socket_slivers;
+  std::optional<pl::clock::time_point> run_started;
+
   std::int64_t now() const { return cfg.clock->now_epoch(); }
   void count(const std::string& what, std::int64_t n = 1) { counters[what] += n; }
 };
@@ -87,6 +127,33 @@ caf::timespan doubled(caf::timespan base, int failures, caf::timespan cap) {
   for (int i = 1; i < failures && d < cap; ++i)
     d *= 2;
   return std::min(d, cap);
+}
+
+// -- hooks and metrics -------------------------------------------------------
+
+node_status status_of(const node_manager_state& st);
+
+/// Hands the latest status to the metrics (when kept).
+void publish(self_ptr self) {
+  auto& st = self->state;
+  if (st.cfg.metrics)
+    st.cfg.metrics->status(status_of(st));
+}
+
+/// Tells the socket hook which slivers must have a local API socket, when
+/// that changed.
+void sync_sockets(self_ptr self) {
+  auto& st = self->state;
+  if (!st.cfg.hooks.slivers)
+    return;
+  std::vector<std::string> names;
+  for (const auto& [name, r] : st.records.slivers)
+    if (!r.removed() && r.instantiated)
+      names.push_back(name);
+  if (st.socket_slivers == names)
+    return;
+  st.socket_slivers = names;
+  st.cfg.hooks.slivers(names);
 }
 
 // -- persistence -----------------------------------------------------------
@@ -161,8 +228,25 @@ void finished(self_ptr self, const action& a, std::uint64_t generation, caf::err
     st.records = std::move(p.records);
     st.queue.assign(p.actions.begin(), p.actions.end());
     st.plan_generation += 1;
+    sync_sockets(self);
   }
   run_queue(self);
+}
+
+/// Returns `effective` with the slice's byte-cap ceilings, while capped.
+rspec with_byte_cap(const node_manager_state& st, const std::string& name, rspec effective) {
+  if (!st.caps)
+    return effective;
+  auto s = st.caps->status(name);
+  if (!s)
+    return effective;
+  if (s->capped)
+    effective.values["net_max_rate"] =
+        std::min(s->net_max_rate, effective.value_of("net_max_rate"));
+  if (s->i2_capped)
+    effective.values["net_i2_max_rate"] =
+        std::min(s->net_i2_max_rate, effective.value_of("net_i2_max_rate"));
+  return effective;
 }
 
 void run_queue(self_ptr self) {
@@ -171,6 +255,14 @@ void run_queue(self_ptr self) {
     return;
   if (st.queue.empty()) {
     persist(self);
+    if (st.run_started) {
+      auto took = std::chrono::duration<double>(st.cfg.clock->now() - *st.run_started).count();
+      st.run_started.reset();
+      st.count("reconcile_runs");
+      if (st.cfg.metrics)
+        st.cfg.metrics->observe_reconcile(std::max(took, 0.0));
+    }
+    publish(self);
     if (st.round_failed) {
       st.round_failed = false;
       schedule_retry(self);
@@ -199,7 +291,8 @@ void run_queue(self_ptr self) {
     self->request(s, timeout, caf::put_atom_v, a.spec).then(on_ok, on_err);
     break;
   case action_kind::set_rspec:
-    self->request(s, timeout, effective_atom_v, a.effective).then(on_ok, on_err);
+    self->request(s, timeout, effective_atom_v, with_byte_cap(st, a.sliver, a.effective))
+        .then(on_ok, on_err);
     break;
   case action_kind::suspend:
   case action_kind::stop:
@@ -227,6 +320,9 @@ void adopt(self_ptr self, plan p) {
   persist(self);
   st.queue.assign(p.actions.begin(), p.actions.end());
   st.plan_generation += 1;
+  if (!st.run_started)
+    st.run_started = st.cfg.clock->now();
+  sync_sockets(self);
   run_queue(self);
 }
 
@@ -264,6 +360,271 @@ caf::expected<plan> deliver(self_ptr self, const desired_state& d) {
 void refresh(self_ptr self) {
   auto& st = self->state;
   adopt(self, st.logic->refresh(st.records, st.now()));
+}
+
+// -- conf files --------------------------------------------------------------
+
+void conf_done(self_ptr self, std::vector<conf_file_report> reports);
+
+/// Installs a full snapshot's conf files, off the actor's thread unless told
+/// otherwise; a snapshot arriving meanwhile is installed next.
+void install_conf_files(self_ptr self, std::vector<conf_file> files) {
+  auto& st = self->state;
+  if (!st.cfg.conf_files.install)
+    return;
+  if (st.installing) {
+    st.conf_next = std::move(files);
+    return;
+  }
+  st.installing = true;
+  if (!st.cfg.conf_files.detached) {
+    conf_done(self, st.cfg.conf_files.install(files));
+    return;
+  }
+  self->spawn<caf::detached>(
+      [slot = st.conf, install = st.cfg.conf_files.install, files = std::move(files),
+       nm = caf::actor_cast<caf::actor>(self)](caf::event_based_actor* worker) {
+        auto reports = install(files);
+        {
+          std::lock_guard guard{slot->mutex};
+          slot->result = std::move(reports);
+        }
+        worker->send(nm, caf::close_atom_v, std::uint64_t{0});
+      });
+}
+
+void conf_done(self_ptr self, std::vector<conf_file_report> reports) {
+  auto& st = self->state;
+  st.installing = false;
+  st.conf_failures.clear();
+  for (const auto& r : reports) {
+    switch (r.outcome) {
+    case conf_file_outcome::installed:
+      st.count("conf_files_installed");
+      spdlog::info("node.conf_files event=installed dest={}{}", r.dest,
+                   r.detail.empty() ? "" : " detail=\"" + r.detail + "\"");
+      if (!r.detail.empty())
+        st.conf_failures[r.dest] = r.detail;
+      break;
+    case conf_file_outcome::refused:
+    case conf_file_outcome::failed:
+      st.count("conf_file_failures");
+      st.conf_failures[r.dest] = r.detail;
+      spdlog::warn("node.conf_files event={} dest={} detail=\"{}\"", to_string(r.outcome), r.dest,
+                   r.detail);
+      break;
+    case conf_file_outcome::unchanged:
+    case conf_file_outcome::disabled:
+      break;
+    }
+  }
+  publish(self);
+  if (st.conf_next) {
+    auto next = std::move(*st.conf_next);
+    st.conf_next.reset();
+    install_conf_files(self, std::move(next));
+  }
+}
+
+// -- byte caps ---------------------------------------------------------------
+
+constexpr std::string_view caps_magic = "plnm-bytecaps 1";
+
+/// Writes the accounting atomically (temporary file, fsync, rename).
+caf::error save_caps(const std::filesystem::path& file,
+                     const std::map<std::string, byte_cap_record>& records) {
+  std::ostringstream os;
+  os << caps_magic << '\n';
+  for (const auto& [slice, r] : records)
+    os << slice << ' ' << r.window_start << ' ' << r.sent << ' ' << r.sent_i2 << ' '
+       << r.last_counter << ' ' << r.last_counter_i2 << ' ' << (r.retired ? 1 : 0) << '\n';
+  auto text = os.str();
+  auto tmp = file;
+  tmp += ".tmp";
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return make_error(errc::mechanism_failure,
+                      "open " + tmp.string() + ": " + std::strerror(errno));
+  const char* p = text.data();
+  auto left = text.size();
+  while (left > 0) {
+    auto n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      auto why = std::string{std::strerror(errno)};
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return make_error(errc::mechanism_failure, "write " + tmp.string() + ": " + why);
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    return make_error(errc::mechanism_failure, "fsync " + tmp.string());
+  }
+  if (::rename(tmp.c_str(), file.c_str()) != 0) {
+    auto why = std::string{std::strerror(errno)};
+    ::unlink(tmp.c_str());
+    return make_error(errc::mechanism_failure, "rename " + file.string() + ": " + why);
+  }
+  int dir = ::open(file.parent_path().empty() ? "." : file.parent_path().c_str(),
+                   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return caf::none;
+}
+
+/// Reads the accounting; an absent file is empty, a damaged one an error
+/// naming the line.
+caf::expected<std::map<std::string, byte_cap_record>> load_caps(const std::filesystem::path& file) {
+  std::map<std::string, byte_cap_record> out;
+  std::ifstream in{file};
+  if (!in) {
+    if (!std::filesystem::exists(file))
+      return out;
+    return make_error(errc::mechanism_failure, "cannot read " + file.string());
+  }
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    auto bad = [&](const std::string& why) {
+      return make_error(errc::invalid_argument,
+                        file.string() + ":" + std::to_string(n) + ": " + why);
+    };
+    if (n == 1) {
+      if (line != caps_magic)
+        return bad("not a byte cap file (expected \"" + std::string{caps_magic} + "\")");
+      continue;
+    }
+    std::istringstream ls{line};
+    std::string slice;
+    byte_cap_record r;
+    int retired = 0;
+    std::string extra;
+    if (!(ls >> slice >> r.window_start >> r.sent >> r.sent_i2 >> r.last_counter >>
+          r.last_counter_i2 >> retired) ||
+        (ls >> extra) || (retired != 0 && retired != 1) || !drivers::valid_sliver_name(slice))
+      return bad("expected: slice window_start sent sent_i2 counter counter_i2 retired(0|1)");
+    r.retired = retired == 1;
+    out[slice] = r;
+  }
+  if (n == 0)
+    return make_error(errc::invalid_argument, file.string() + ": empty (no header line)");
+  return out;
+}
+
+void caps_read_done(self_ptr self, caf::expected<std::map<std::string, tx_counters>> counters);
+
+/// Reads the transmit counters of the slivers that exist.
+void read_counters(self_ptr self) {
+  auto& st = self->state;
+  if (!st.caps || st.reading)
+    return;
+  std::vector<std::string> names;
+  for (const auto& [name, r] : st.records.slivers)
+    if (!r.removed() && (r.phase == sliver_phase::created || r.phase == sliver_phase::running ||
+                         r.phase == sliver_phase::stopped))
+      names.push_back(name);
+  st.reading = true;
+  if (!st.cfg.byte_caps.detached) {
+    caps_read_done(self, st.cfg.byte_caps.read(names));
+    return;
+  }
+  self->spawn<caf::detached>(
+      [slot = st.tx, read = st.cfg.byte_caps.read, names = std::move(names),
+       nm = caf::actor_cast<caf::actor>(self)](caf::event_based_actor* worker) {
+        auto result = read(names);
+        {
+          std::lock_guard guard{slot->mutex};
+          slot->result = std::move(result);
+        }
+        worker->send(nm, caf::receive_atom_v, std::uint64_t{0});
+      });
+}
+
+/// Feeds the counters to the byte caps, puts changed ceilings to the net
+/// controller, persists and reports.
+void caps_read_done(self_ptr self, caf::expected<std::map<std::string, tx_counters>> counters) {
+  auto& st = self->state;
+  st.reading = false;
+  self->delayed_send(self, st.cfg.byte_caps.period, caf::flush_atom_v, ++st.cap_token);
+  if (!counters) {
+    st.count("byte_cap_read_failures");
+    spdlog::warn("node.bytecap event=read_failed error=\"{}\"", describe(counters.error()));
+    return;
+  }
+  auto effective = effective_rspecs(st.records);
+  for (const auto& [name, c] : *counters) {
+    auto e = effective.find(name);
+    if (e == effective.end())
+      continue;
+    auto before = st.caps->status(name);
+    auto s = st.caps->update(name, c.bytes, c.bytes_i2, e->second);
+    bool was = before && (before->capped || before->i2_capped);
+    bool is = s.capped || s.i2_capped;
+    if (s.newly_capped || (is && !was))
+      spdlog::info("node.bytecap event=capped slice={} sent={} sent_i2={} ceiling_kbps={} "
+                   "ceiling_i2_kbps={} until={}",
+                   name, s.sent, s.sent_i2, s.net_max_rate, s.net_i2_max_rate, s.window_end);
+    else if (was && !is)
+      spdlog::info("node.bytecap event=uncapped slice={} window_end={}", name, s.window_end);
+    auto sent = st.cap_sent.find(name);
+    if (is) {
+      // Put every round while capped: the ceiling falls as the window runs
+      // out, and a sliver's own rspec update may have raced with the last.
+      std::pair<std::int64_t, std::int64_t> ceiling{s.net_max_rate, s.net_i2_max_rate};
+      if (st.cfg.byte_caps.net)
+        self->request(*st.cfg.byte_caps.net, st.cfg.action_timeout, caf::put_atom_v, name,
+                      with_byte_cap(st, name, e->second))
+            .then([](caf::ok_atom) {},
+                  [name](caf::error& err) {
+                    spdlog::warn("node.bytecap event=apply_failed slice={} error=\"{}\"", name,
+                                 describe(err));
+                  });
+      st.cap_sent[name] = ceiling;
+      if (s.newly_capped || !was)
+        st.count("byte_caps_applied");
+    } else if (sent != st.cap_sent.end()) {
+      if (st.cfg.byte_caps.net)
+        self->request(*st.cfg.byte_caps.net, st.cfg.action_timeout, caf::put_atom_v, name,
+                      e->second)
+            .then([](caf::ok_atom) {},
+                  [name](caf::error& err) {
+                    spdlog::warn("node.bytecap event=restore_failed slice={} error=\"{}\"", name,
+                                 describe(err));
+                  });
+      st.cap_sent.erase(sent);
+    }
+  }
+  // Slices that left keep their bytes until their window ends.
+  for (const auto& [name, r] : st.caps->records())
+    if (!r.retired && effective.count(name) == 0)
+      st.caps->retire(name);
+  st.caps->prune();
+  for (auto i = st.cap_sent.begin(); i != st.cap_sent.end();)
+    i = effective.count(i->first) ? std::next(i) : st.cap_sent.erase(i);
+  if (!st.cfg.byte_caps.state_file.empty())
+    if (auto err = save_caps(st.cfg.byte_caps.state_file, st.caps->records())) {
+      st.count("persist_failures");
+      spdlog::error("node.bytecap event=persist_failed file={} error=\"{}\"",
+                    st.cfg.byte_caps.state_file.string(), describe(err));
+    }
+  if (st.cfg.metrics) {
+    std::map<std::string, byte_cap_status> caps;
+    for (const auto& [name, r] : st.caps->records())
+      if (!r.retired)
+        if (auto x = st.caps->status(name))
+          caps[name] = *x;
+    st.cfg.metrics->byte_caps(std::move(caps));
+  }
+  publish(self);
 }
 
 // -- polling -----------------------------------------------------------------
@@ -312,8 +673,11 @@ void poll_done(self_ptr self, caf::expected<desired_state> result) {
     } else {
       st.count("polls");
       st.last_sync = st.now();
+      if (result->full && !p->stale)
+        install_conf_files(self, std::move(result->conf_files));
     }
   }
+  publish(self);
   schedule_poll(self, next_poll_delay(self));
 }
 
@@ -355,6 +719,7 @@ void push_failed(self_ptr self, const std::string& step, const caf::error& err) 
   spdlog::warn("node.manager event=push_connect_failed step={} failures={} error=\"{}\"", step,
                st.push_failures + 1, describe(err));
   schedule_connect(self);
+  publish(self);
 }
 
 void hello(self_ptr self, push_gateway_actor gw) {
@@ -442,6 +807,29 @@ node_status status_of(const node_manager_state& st) {
   out.counters["slivers"] = static_cast<std::int64_t>(out.slivers.size());
   out.counters["actions_pending"] = static_cast<std::int64_t>(st.queue.size()) + (st.busy ? 1 : 0);
   out.counters["push_connected"] = st.connected ? 1 : 0;
+  std::int64_t loans = 0;
+  for (const auto& [name, r] : st.records.slivers)
+    if (!r.removed())
+      loans += static_cast<std::int64_t>(r.loans.size());
+  out.counters["loans"] = loans;
+  if (st.caps) {
+    std::int64_t capped = 0;
+    for (const auto& [name, r] : st.caps->records()) {
+      auto s = st.caps->status(name);
+      if (r.retired || !s || !(s->capped || s->i2_capped))
+        continue;
+      ++capped;
+      out.counters["byte_cap_kbps/" + name] = s->net_max_rate;
+      out.counters["byte_cap_i2_kbps/" + name] = s->net_i2_max_rate;
+      out.counters["byte_cap_sent/" + name] = s->sent;
+    }
+    out.counters["byte_capped_slices"] = capped;
+  }
+  if (st.cfg.conf_files.install) {
+    out.counters["conf_files_failing"] = static_cast<std::int64_t>(st.conf_failures.size());
+    for (const auto& [dest, why] : st.conf_failures)
+      out.counters["conf_file_failed/" + dest] = 1;
+  }
   return out;
 }
 
@@ -477,6 +865,8 @@ void resume(self_ptr self) {
   st.plan_generation += 1;
   st.count("resumed_steps",
            static_cast<std::int64_t>(steps.size()) - static_cast<std::int64_t>(p.actions.size()));
+  st.run_started = st.cfg.clock->now();
+  sync_sockets(self);
   run_queue(self);
 }
 
@@ -489,8 +879,13 @@ auto on_target(self_ptr self, const std::string& caller, const std::string& targ
 }
 
 node_manager_impl_actor::behavior_type node_manager(self_ptr self, node_manager_config cfg,
-                                                    node_records restored) {
+                                                    node_records restored,
+                                                    std::map<std::string, byte_cap_record> caps) {
   auto& st = self->state;
+  if (cfg.byte_caps.read) {
+    st.caps.emplace(*cfg.clock, cfg.byte_caps.window);
+    st.caps->restore(std::move(caps));
+  }
   st.logic.emplace(cfg.node_id, cfg.capacity);
   if (!cfg.records_file.empty())
     st.store.emplace(cfg.records_file);
@@ -513,6 +908,9 @@ node_manager_impl_actor::behavior_type node_manager(self_ptr self, node_manager_
   if (st.cfg.push.enabled)
     self->send(self, caf::connect_atom_v, st.push_token);
   self->delayed_send(self, st.cfg.maintenance, caf::timeout_atom_v, std::uint64_t{0});
+  if (st.caps)
+    self->send(self, caf::flush_atom_v, st.cap_token);
+  publish(self);
   return {
       // -- from PLC ------------------------------------------------------------
       [self](snapshot_atom, const sliver_snapshot& s) -> caf::result<caf::ok_atom> {
@@ -531,8 +929,18 @@ node_manager_impl_actor::behavior_type node_manager(self_ptr self, node_manager_
              std::int64_t timestamp) -> caf::result<caf::ok_atom> {
         auto& st = self->state;
         st.count("revocations");
+        if (st.cfg.hooks.revoked) {
+          // Tickets of the slice end with the slice at the latest.
+          std::int64_t latest = timestamp + st.cfg.ticket_lifetime.count();
+          if (auto r = st.records.slivers.find(name);
+              r != st.records.slivers.end() && r->second.spec.expires > 0)
+            latest = r->second.spec.expires;
+          st.cfg.hooks.revoked(name, timestamp, latest);
+        }
+        spdlog::info("node.manager event=revoked slice={} at={}", name, timestamp);
         if (revoke(st.records, name, timestamp))
           refresh(self);
+        publish(self);
         return caf::ok_atom_v;
       },
       [self](status_atom) { return status_of(self->state); },
@@ -658,6 +1066,30 @@ node_manager_impl_actor::behavior_type node_manager(self_ptr self, node_manager_
         if (token == self->state.push_token)
           connect_push(self);
       },
+      [self](caf::flush_atom, std::uint64_t token) {
+        if (token == self->state.cap_token)
+          read_counters(self);
+      },
+      [self](caf::receive_atom, std::uint64_t) {
+        auto& st = self->state;
+        std::optional<caf::expected<std::map<std::string, tx_counters>>> result;
+        {
+          std::lock_guard guard{st.tx->mutex};
+          result.swap(st.tx->result);
+        }
+        if (result)
+          caps_read_done(self, std::move(*result));
+      },
+      [self](caf::close_atom, std::uint64_t) {
+        auto& st = self->state;
+        std::optional<std::vector<conf_file_report>> result;
+        {
+          std::lock_guard guard{st.conf->mutex};
+          result.swap(st.conf->result);
+        }
+        if (result)
+          conf_done(self, std::move(*result));
+      },
       [self](caf::timeout_atom, std::uint64_t token) {
         auto& st = self->state;
         if (token == 0) {
@@ -699,8 +1131,15 @@ caf::expected<node_manager_actor> spawn_node_manager(caf::actor_system& sys,
                         cfg.records_file.string() + " holds sliver " + name + " of node " +
                             std::to_string(r.spec.node_id) + ", this is node " +
                             std::to_string(cfg.node_id));
+  std::map<std::string, byte_cap_record> caps;
+  if (cfg.byte_caps.read && !cfg.byte_caps.state_file.empty()) {
+    auto loaded = load_caps(cfg.byte_caps.state_file);
+    if (!loaded)
+      return loaded.error();
+    caps = std::move(*loaded);
+  }
   cfg.slivers.timeout = cfg.action_timeout;
-  auto nm = sys.spawn(node_manager, std::move(cfg), std::move(restored));
+  auto nm = sys.spawn(node_manager, std::move(cfg), std::move(restored), std::move(caps));
   return caf::actor_cast<node_manager_actor>(nm);
 }
 

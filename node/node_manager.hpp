@@ -4,8 +4,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
@@ -13,7 +16,11 @@
 #include "actors/clock.hpp"
 #include "actors/node_manager_actor.hpp"
 #include "actors/node_registry_actor.hpp"
+#include "actors/resource_controller_actor.hpp"
+#include "node/byte_cap.hpp"
+#include "node/conf_file_installer.hpp"
 #include "node/desired_state.hpp"
+#include "node/metrics.hpp"
 #include "node/reconciler.hpp"
 #include "node/sliver.hpp"
 
@@ -64,6 +71,60 @@ struct push_options {
   caf::timespan backoff_max = std::chrono::seconds(300);
 };
 
+/// Holds a slice's cumulative transmit counters, bytes of its ordinary and
+/// its exempt (Internet2) class.
+struct tx_counters {
+  std::int64_t bytes = 0;
+  std::int64_t bytes_i2 = 0;
+};
+
+/// Reads the transmit counters of `slivers` from the net driver (blocking);
+/// a sliver without counters (no class yet) is left out.
+using tx_read_fn = std::function<caf::expected<std::map<std::string, tx_counters>>(
+    const std::vector<std::string>& slivers)>;
+
+/// Configures the daily byte caps (issue #6 point 8, node manager's bwmon).
+struct byte_cap_options {
+  /// Empty: no byte caps.
+  tx_read_fn read;
+  /// The net resource controller: a slice's lowered ceiling (net_max_rate,
+  /// net_i2_max_rate) is put there, and every effective rspec handed to the
+  /// controllers carries it until the window ends.
+  std::optional<resource_controller_actor> net;
+  /// How often the counters are read.
+  caf::timespan period = std::chrono::minutes(5);
+  /// The accounting window (bwmon: a day).
+  std::chrono::seconds window = std::chrono::hours(24);
+  /// Where the accounting is persisted (bwmon.dat); empty: in memory.
+  std::filesystem::path state_file;
+  /// Runs `read` on a thread of its own; false calls it inside the actor
+  /// (CAF's test coordinator).
+  bool detached = true;
+};
+
+/// Installs GetSlivers' conf_files (issue #6 point 9).
+struct conf_file_step {
+  /// Installs the files of a full snapshot (blocking: fetches and commands);
+  /// empty: conf_files are not installed (the sim backend, tests).
+  std::function<std::vector<conf_file_report>(const std::vector<conf_file>&)> install;
+  /// Runs `install` on a thread of its own; false calls it inside the actor.
+  bool detached = true;
+};
+
+/// Tells nodemgr's other parts what the node manager did; each runs on the
+/// node manager's thread and must not block.
+struct node_manager_hooks {
+  /// The slivers that must have a local API socket (every live instantiated
+  /// record): called with the whole list after each reconciliation is
+  /// adopted, before its first action, so a socket exists before its sliver
+  /// starts.
+  std::function<void(const std::vector<std::string>& slivers)> slivers;
+  /// PLC revoked slice `name` at `revoked_at`; its tickets expire at the
+  /// latest at `latest_expiry` (the slice's expiry when the node knows it).
+  std::function<void(const std::string& name, std::int64_t revoked_at, std::int64_t latest_expiry)>
+      revoked;
+};
+
 /// Configures a node manager.
 struct node_manager_config {
   std::int32_t node_id = 0;
@@ -88,15 +149,28 @@ struct node_manager_config {
   caf::timespan retry_max = std::chrono::seconds(600);
   /// How long one step of a sliver (create, start, ...) may take.
   caf::timespan action_timeout = std::chrono::minutes(10);
+  byte_cap_options byte_caps;
+  conf_file_step conf_files;
+  node_manager_hooks hooks;
+  /// Receives the figures /metrics serves; null: none kept.
+  std::shared_ptr<node_metrics> metrics;
+  /// A revocation whose slice the node does not know keeps the slice's
+  /// tickets refused for this long (PLC's longest ticket lifetime).
+  std::chrono::seconds ticket_lifetime = std::chrono::hours(24);
 };
 
 /// The node manager's own timers and the poll result, besides its public
 /// interface; only the node manager sends these to itself.
+/// (`flush`: time to read the transmit counters; `receive`: they are read;
+/// `close`: conf files installed.)
 using node_manager_impl_actor =
     node_manager_actor::extend<caf::reacts_to<caf::tick_atom, std::uint64_t>,
                                caf::reacts_to<caf::update_atom, std::uint64_t>,
                                caf::reacts_to<caf::connect_atom, std::uint64_t>,
-                               caf::reacts_to<caf::timeout_atom, std::uint64_t>>;
+                               caf::reacts_to<caf::timeout_atom, std::uint64_t>,
+                               caf::reacts_to<caf::flush_atom, std::uint64_t>,
+                               caf::reacts_to<caf::receive_atom, std::uint64_t>,
+                               caf::reacts_to<caf::close_atom, std::uint64_t>>;
 
 /// Spawns the node manager: loads the records from `records_file` (errors:
 /// a damaged or unreadable file, `errc::invalid_argument` for a config

@@ -14,6 +14,8 @@ node_actors spawn_node_actors(caf::actor_system& sys, const drivers::backend& ba
     auto d = drivers::spawn_driver(sys, driver);
     out.drivers.push_back(d);
     out.deps.controllers.push_back(spawn_resource_controller(sys, m, d));
+    if (m == mechanism::net)
+      out.net = out.deps.controllers.back();
   }
   out.deps.containers = drivers::spawn_container_driver(sys, backend.containers);
   return out;

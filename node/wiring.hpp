@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include <caf/fwd.hpp>
@@ -19,6 +20,9 @@ namespace pl::node {
 struct node_actors {
   sliver_deps deps;
   std::vector<driver_actor> drivers;
+  /// The net mechanism's controller, when the backend has a net driver (the
+  /// byte caps put lowered ceilings there).
+  std::optional<resource_controller_actor> net;
 };
 
 /// Spawns the driver actors, resource controllers and container driver for

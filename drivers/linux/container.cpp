@@ -231,6 +231,22 @@ caf::error linux_containers::start(const std::string& name) {
   if (opts_.cgroup_procs)
     for (const auto& p : opts_.cgroup_procs(name))
       procs.push_back(p.string());
+  // The local API's socket directory, bound into the sliver's own mount
+  // namespace at each start (so once per running init: idempotent).
+  std::string api_src, api_dst;
+  if (opts_.api_dir) {
+    auto src = opts_.api_dir(name);
+    auto dst = r / opts_.api_mount.relative_path();
+    std::error_code ec;
+    fs::create_directories(src, ec);
+    if (ec)
+      return make_error(errc::mechanism_failure, "mkdir " + src.string() + ": " + ec.message());
+    fs::create_directories(dst, ec);
+    if (ec)
+      return make_error(errc::mechanism_failure, "mkdir " + dst.string() + ": " + ec.message());
+    api_src = src.string();
+    api_dst = dst.string();
+  }
   const char* argv[] = {"sleep", "2147483647", nullptr};
   const char* envp[] = {"PATH=/bin:/sbin:/usr/bin:/usr/sbin", nullptr};
   int pid_pipe[2], ready[2];
@@ -258,6 +274,9 @@ caf::error linux_containers::start(const std::string& name) {
         ::_exit(13);
       if (::sethostname(name.data(), name.size()) != 0)
         ::_exit(14);
+      if (!api_src.empty() &&
+          ::mount(api_src.c_str(), api_dst.c_str(), nullptr, MS_BIND, nullptr) != 0)
+        ::_exit(21);
       if (::chdir(root_str.c_str()) != 0)
         ::_exit(15);
       if (::syscall(SYS_pivot_root, ".", ".") != 0)

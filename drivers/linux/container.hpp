@@ -48,6 +48,13 @@ struct container_options {
   /// Returns the sliver's veth and addresses (assigning them when it has
   /// none); unset: the sliver's network namespace has only loopback.
   std::function<caf::expected<linux_net::veth_config>(const std::string&)> network;
+  /// Returns the host directory holding the sliver's local API socket (the
+  /// node manager's `<run_dir>/<sliver>`); `start` creates it when missing and
+  /// bind-mounts it at `api_mount` inside the sliver, so a socket the node
+  /// manager (re)creates there is the one the sliver sees. Unset: none.
+  std::function<std::filesystem::path(const std::string&)> api_dir;
+  /// Where `api_dir` appears inside every sliver.
+  std::filesystem::path api_mount = "/run/planetlab/api";
 };
 
 /// Runs slivers as containers (the vserver replacement): an overlayfs

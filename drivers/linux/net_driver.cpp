@@ -167,6 +167,31 @@ caf::expected<std::int64_t> net_driver::usage(const std::string&, std::string_vi
   return make_error(errc::unsupported, "no use of " + std::string{resource});
 }
 
+caf::expected<std::map<std::string, std::pair<std::int64_t, std::int64_t>>>
+net_driver::transmit_counters() const {
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> out;
+  auto names = slivers();
+  if (names.empty())
+    return out;
+  auto cs = tree_.classes();
+  if (!cs)
+    return cs.error();
+  std::map<std::uint32_t, std::int64_t> bytes;
+  for (const auto& c : *cs)
+    bytes[c.minor] = c.bytes;
+  for (const auto& s : names) {
+    auto id = xid(s);
+    if (!id)
+      continue;
+    auto main = bytes.find(main_minor | *id);
+    if (main == bytes.end())
+      continue; // recorded, but its class is gone (read() says so)
+    auto i2 = bytes.find(exempt_minor | *id);
+    out[s] = {main->second, i2 == bytes.end() ? 0 : i2->second};
+  }
+  return out;
+}
+
 caf::error net_driver::destroy() {
   for (const auto& s : slivers())
     if (auto err = remove(s))

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +43,14 @@ public:
 
   /// Removes every slice's classes and filters, the tree and all records.
   caf::error destroy();
+
+  /// Returns, per sliver with classes, the bytes sent so far through its
+  /// ordinary and its exempt class (tc's cumulative counters; they restart
+  /// at 0 when a class is recreated). One `tc -s class show`; reads only tc
+  /// and the records on disk, so any thread may call it (the node manager's
+  /// byte caps do, beside the driver actor).
+  caf::expected<std::map<std::string, std::pair<std::int64_t, std::int64_t>>>
+  transmit_counters() const;
 
   /// Returns the sliver's xid, when it has one.
   std::optional<std::uint32_t> xid(const std::string& sliver) const;
