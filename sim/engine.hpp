@@ -26,6 +26,8 @@ inline constexpr std::int64_t virtual_epoch = 1'150'000'000;
 
 enum class time_mode { virtual_time, real_time };
 
+class fleet;
+
 struct run_options {
   time_mode mode = time_mode::virtual_time;
   /// PLC's clock in virtual time (null in real time: PLC reads its own);
@@ -36,6 +38,11 @@ struct run_options {
   std::ostream* event_log = nullptr;
   /// Called about once a second of wall time with a one-line summary.
   std::function<void(const std::string&)> progress;
+  /// Real time: the shards that host the nodes as real node managers on
+  /// CAF's scheduler (sim/shard.hpp). The engine deals them the nodes, tells
+  /// them the faults and reads back what the nodes hold. Its `config()`
+  /// says where PLC is; the engine adds the scenario's poll interval.
+  fleet* shards = nullptr;
 };
 
 /// A broken invariant: what, on which node, and the event that broke it.
@@ -103,6 +110,10 @@ struct run_report {
   };
   std::map<std::string, latency_stat> plc_latency;
   std::uint64_t final_slivers = 0;
+  /// Each checked node's slivers after the quiet time (hostname -> slices).
+  std::map<std::string, std::vector<std::string>> final_state;
+  /// Real time: where the nodes ran, one line per shard.
+  std::vector<std::string> shards;
   bool passed() const { return violations.empty(); }
 };
 

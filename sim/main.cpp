@@ -5,6 +5,10 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <tuple>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -61,6 +65,17 @@ int main(int argc, char** argv) {
                   "File holding the admin password for --plc-url");
   run->add_option("--plcd", plcd, "plcd binary for real-time runs")->capture_default_str();
   run->add_flag("-q,--quiet", quiet, "No progress line");
+  int shard_processes = 0;
+  std::vector<std::string> shard_addresses;
+  std::string plc_push;
+  run->add_option("--shards", shard_processes,
+                  "Real time: host the nodes in N 'plsim shard' processes on loopback (default: "
+                  "in this process)")
+      ->check(CLI::Range(0, 256));
+  run->add_option("--shard", shard_addresses,
+                  "Real time: also host nodes at a running 'plsim shard' (HOST:PORT, repeatable)");
+  run->add_option("--plc-push", plc_push,
+                  "Real time with --plc-url: PLC's push endpoint HOST:PORT (default: poll only)");
   auto* shard = app.add_subcommand(
       "shard", "Host virtual nodes for a real-time run's coordinator (plsim run --shard "
                "HOST:PORT); see sim/README.md, Sharding");
@@ -96,6 +111,11 @@ int main(int argc, char** argv) {
         return 2;
       }
       o.duration = *d;
+    }
+    if ((shard_processes > 0 || !shard_addresses.empty() || !plc_push.empty()) && time != "real") {
+      std::cerr << "plsim: --shards, --shard and --plc-push need --time real (virtual time "
+                   "runs every node in this process)\n";
+      return 2;
     }
     if (!plc_url.empty() && time != "real") {
       std::cerr << "plsim: --plc-url needs --time real (a remote PLC cannot follow virtual "
@@ -149,6 +169,38 @@ int main(int argc, char** argv) {
         plc = make_remote_plc(plc_url, plc_cafile, plc_user, password);
       }
     }
+    // Real time: the nodes are real node managers on CAF's scheduler, in
+    // shards (this process, 'plsim shard' processes, or joined ones).
+    pl::system_clock_source node_clock;
+    std::optional<caf::actor_system_config> shard_cfg;
+    std::optional<caf::actor_system> shard_sys;
+    std::unique_ptr<fleet> shards;
+    if (time == "real") {
+      shard_cfg.emplace();
+      configure_plsim_runtime(*shard_cfg, true);
+      shard_sys.emplace(*shard_cfg);
+      shards = std::make_unique<fleet>(*shard_sys);
+      auto& c = shards->config();
+      c.plc_url = daemon ? daemon->url() : plc_url;
+      c.plc_cafile = plc_cafile;
+      if (daemon) {
+        c.push_host = daemon->push_host();
+        c.push_port = daemon->push_port();
+      } else if (!plc_push.empty()) {
+        std::tie(c.push_host, c.push_port) = split_host_port(plc_push);
+      }
+      c.seed = sc.seed;
+      auto self_exe = fs::read_symlink("/proc/self/exe");
+      for (int k = 0; k < shard_processes; ++k)
+        shards->spawn_process(self_exe);
+      for (const auto& a : shard_addresses) {
+        auto [host, port] = split_host_port(a);
+        shards->join(host, port);
+      }
+      if (shards->size() == 0)
+        shards->add_local(node_clock);
+      opt.shards = shards.get();
+    }
     auto report = run_scenario(sc, *plc, opt);
     if (!quiet && tty)
       std::cerr << "\n";
@@ -167,6 +219,9 @@ int main(int argc, char** argv) {
     std::cout << "plsim: report " << html.string() << "\n";
     return report.passed() ? 0 : 1;
   } catch (const scenario_error& e) {
+    std::cerr << "plsim: " << e.what() << "\n";
+    return 2;
+  } catch (const std::invalid_argument& e) {
     std::cerr << "plsim: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {

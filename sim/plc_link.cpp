@@ -204,9 +204,9 @@ plcd_process::plcd_process(const fs::path& plcd) {
   if (out < 0)
     throw std::runtime_error("cannot create " + out_path.string());
   std::vector<std::string> argv{
-      plcd.string(),  "--dev",       "--data-dir", (dir_ / "data").string(),
-      "--address",    "127.0.0.1",   "--port",     "0",
-      "--plain-http", "--log-level", "warn"};
+      plcd.string(), "--dev",       "--data-dir", (dir_ / "data").string(), "--address",
+      "127.0.0.1",   "--port",      "0",          "--plain-http",           "--log-level",
+      "warn",        "--push-port", "0"};
   std::vector<char*> args;
   for (auto& a : argv)
     args.push_back(a.data());
@@ -231,6 +231,7 @@ plcd_process::plcd_process(const fs::path& plcd) {
   ::close(out);
   static const std::regex password_re{R"(password: (\S+))"};
   static const std::regex url_re{R"(listening on (\S+))"};
+  static const std::regex push_re{R"(push endpoint (\S+):(\d+))"};
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{180};
   while (url_.empty()) {
     auto text = read_all(out_path);
@@ -239,6 +240,10 @@ plcd_process::plcd_process(const fs::path& plcd) {
       password_ = m[1];
     if (std::regex_search(text, m, url_re))
       url_ = m[1];
+    if (std::regex_search(text, m, push_re)) {
+      push_host_ = m[1];
+      push_port_ = static_cast<std::uint16_t>(std::stoi(m[2]));
+    }
     if (!url_.empty())
       break;
     int status = 0;

@@ -76,6 +76,10 @@ public:
   const std::string& url() const { return url_; }
   const std::string& admin_email() const { return email_; }
   const std::string& admin_password() const { return password_; }
+  /// Where PLC's push gateway listens (plcd's --push-port 0 on loopback):
+  /// node managers connect there through the middleman.
+  const std::string& push_host() const { return push_host_; }
+  std::uint16_t push_port() const { return push_port_; }
 
 private:
   std::filesystem::path dir_;
@@ -83,6 +87,8 @@ private:
   std::string url_;
   std::string email_ = "admin@localhost";
   std::string password_;
+  std::string push_host_;
+  std::uint16_t push_port_ = 0;
 };
 
 /// Returns the canonical HMAC a node sends with a call (PLCAPI's BootAuth).

@@ -235,6 +235,9 @@ json to_json(const run_report& r) {
   j["sites"] = r.sites;
   j["slices_created"] = r.slices_created;
   j["final_slivers"] = r.final_slivers;
+  j["final_state"] = r.final_state;
+  if (!r.shards.empty())
+    j["shards"] = r.shards;
   j["virtual_seconds"] = r.virtual_seconds;
   j["wall_seconds"] = r.wall_seconds;
   j["setup_wall_seconds"] = r.setup_wall_seconds;

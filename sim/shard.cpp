@@ -423,6 +423,19 @@ void fleet::start(const shard_config& cfg, const std::vector<shard_node>& nodes)
   }
 }
 
+std::vector<std::string> fleet::describe() const {
+  std::vector<std::string> out;
+  for (std::size_t s = 0; s < infos_.size(); ++s) {
+    const auto& i = infos_[s];
+    auto range = i.nodes == 0 ? std::string{"no nodes"}
+                              : "nodes " + std::to_string(first_[s]) + "-" +
+                                    std::to_string(first_[s] + i.nodes - 1);
+    out.push_back(range + ": pid " + std::to_string(i.pid) + " on " + i.host + " at " +
+                  addresses_[s]);
+  }
+  return out;
+}
+
 std::vector<std::string> fleet::apply(shard_op op, const std::vector<std::int32_t>& indexes) {
   std::map<std::size_t, shard_command> per;
   std::vector<std::string> errors;

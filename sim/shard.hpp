@@ -65,6 +65,10 @@ public:
 
   std::size_t size() const { return shards_.size(); }
 
+  /// Where PLC is and how the nodes poll, for `start` callers that only
+  /// know the scenario (the engine); set by whoever made the fleet.
+  shard_config& config() { return config_; }
+
   /// Deals `nodes` to the shards and starts them; throws std::runtime_error
   /// naming a shard that refused.
   void start(const shard_config& cfg, const std::vector<shard_node>& nodes);
@@ -79,11 +83,14 @@ public:
   const std::vector<shard_info>& shards() const { return infos_; }
   /// Where each shard is: "in-process" or host:port.
   const std::vector<std::string>& addresses() const { return addresses_; }
+  /// One line per started shard: "nodes 0-2: pid 123 on HOST at ADDRESS".
+  std::vector<std::string> describe() const;
 
 private:
   struct child;
   caf::actor_system& sys_;
   std::chrono::milliseconds timeout_;
+  shard_config config_;
   std::vector<shard_actor> shards_;
   std::vector<std::string> addresses_;
   std::vector<shard_info> infos_;
