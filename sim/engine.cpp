@@ -12,12 +12,23 @@
 #include <stdexcept>
 #include <tuple>
 
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <spdlog/spdlog.h>
 #include <xmlrpc-c/base.hpp>
 
+#include <unistd.h>
+
+#include "actors/caf_clock.hpp"
+#include "actors/errors.hpp"
 #include "actors/resources.hpp"
+#include "actors/runtime_config.hpp"
+#include "actors/ticket.hpp"
 #include "node/admission.hpp"
 #include "node/desired_state.hpp"
-#include "node/reconciler.hpp"
+#include "sim/virtual_node.hpp"
 
 namespace pl::sim {
 
@@ -27,6 +38,9 @@ using xv = xmlrpc_c::value;
 
 constexpr sim_time minute = 60'000'000;
 constexpr std::size_t max_violations = 100;
+/// How long a container may outlive its expiry: the node manager's expiry
+/// timer runs every 60 s (node_manager_config::maintenance), plus a margin.
+constexpr std::int64_t expiry_grace = 65;
 
 xv str(const std::string& s) {
   return xmlrpc_c::value_string(s);
@@ -68,22 +82,62 @@ struct pending_change {
   std::string label;
 };
 
+/// A virtual node as the engine sees it: the real node manager (in `vn`)
+/// plus the scenario's view (power, partitions, pending changes, causes).
 struct vnode {
   int index = 0;
   std::int32_t node_id = 0;
   std::string hostname;
   std::string key;
-  bool up = true;
+  bool up = true; ///< powered (the node manager runs once its first boot is due)
   bool partitioned = false;
   bool broken = false; ///< ignores deletions (a deliberately broken node manager)
   std::uint64_t generation = 0;
   sim_time phase = 0;
-  pl::node::node_records records;
-  std::optional<pl::node::reconciler> rec;
+  pl::node::node_capacity capacity;
+  std::unique_ptr<virtual_node> vn;
+  /// What the node manager holds (its records' specs), read after each sync.
+  std::map<std::string, sliver_spec> specs;
+  std::int64_t actions_done = 0;
+  sim_time last_request = 0;      ///< when the latest GetSlivers reached PLC
+  std::set<std::string> redeemed; ///< delegated slices instantiated here by a ticket
   std::vector<pending_change> pending;
   std::map<std::string, std::string> cause;   ///< slice -> last change that concerned it here
   std::map<std::string, std::string> refused; ///< slice -> admission reason
-  std::int64_t refresh_at = 0;                ///< epoch seconds of the scheduled expiry pass
+};
+
+/// A scratch directory for the nodes' disks (records, ticket state), in
+/// memory when /dev/shm exists (the record store syncs every write), removed
+/// at the end.
+struct scratch_dir {
+  std::filesystem::path path;
+  scratch_dir() {
+    std::error_code ec;
+    auto base = std::filesystem::is_directory("/dev/shm", ec)
+                    ? std::filesystem::path{"/dev/shm"}
+                    : std::filesystem::temp_directory_path();
+    std::string tmpl = (base / "plsim-nodes.XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr)
+      throw std::runtime_error("cannot make a directory for the virtual nodes under " +
+                               base.string() + ": " + std::strerror(errno));
+    path = tmpl;
+  }
+  ~scratch_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  scratch_dir(const scratch_dir&) = delete;
+  scratch_dir& operator=(const scratch_dir&) = delete;
+};
+
+/// Quiets the node actors' own logging for the run (a simulation repeats
+/// their warnings thousands of times; the event log says what happened).
+struct log_level_guard {
+  spdlog::level::level_enum saved = spdlog::get_level();
+  log_level_guard() { spdlog::set_level(spdlog::level::err); }
+  ~log_level_guard() { spdlog::set_level(saved); }
+  log_level_guard(const log_level_guard&) = delete;
+  log_level_guard& operator=(const log_level_guard&) = delete;
 };
 
 struct slice_state {
@@ -108,6 +162,23 @@ public:
     } else {
       epoch_ = pl::system_clock_source{}.now_epoch();
     }
+    // The nodes' actors run on CAF's test coordinator: one thread, its clock
+    // moved by this engine's event queue (to each event's time; in real time
+    // the queue waits for the wall clock first).
+    pl::configure_runtime(actor_cfg_, {.max_threads = 1, .virtual_time = true});
+    sys_.emplace(actor_cfg_);
+    sched_ = &dynamic_cast<caf::scheduler::test_coordinator&>(sys_->scheduler());
+    node_clock_.emplace(sys_->clock(), pl::clock::time_point{std::chrono::seconds{epoch_}});
+  }
+
+  ~engine() {
+    // The nodes' actors end before the actor system does.
+    for (auto& n : nodes_)
+      if (n.vn)
+        n.vn->crash();
+    if (sched_)
+      sched_->run();
+    nodes_.clear();
   }
 
   run_report run() {
@@ -126,16 +197,29 @@ public:
         " nodes, " + std::to_string(slices_.size()) + " slices");
     for (auto& n : nodes_) {
       n.phase = std::uniform_int_distribution<sim_time>(0, sc_.poll_interval * 1'000'000 - 1)(rng_);
-      schedule_poll(n, n.phase);
+      auto gen = n.generation;
+      int i = n.index;
+      at(n.phase, [this, i, gen] {
+        auto& n = nodes_[static_cast<std::size_t>(i)];
+        if (n.up && n.generation == gen)
+          boot(n, "first boot");
+      });
     }
     schedule_timeline();
     schedule_churn();
     end_ = (sc_.duration + sc_.quiet) * 1'000'000;
     for (sim_time t = 0; t <= end_; t += minute)
-      q_.at(t, [this] { sample(); });
+      at(t, [this] { sample(); });
     auto last_progress = std::chrono::steady_clock::now();
     auto run_start = last_progress;
-    while (!q_.empty() && q_.next_time() <= end_) {
+    while (true) {
+      // The node actors' next timer (poll, maintenance, retry) gets an event
+      // of its own, so the coordinator's clock never jumps over it.
+      if (auto timer = next_timer();
+          timer && *timer <= end_ && (q_.empty() || *timer < q_.next_time()))
+        at(*timer, [] {});
+      if (q_.empty() || q_.next_time() > end_)
+        break;
       auto t = q_.next_time();
       if (opt_.plc_clock)
         opt_.plc_clock->set(pl::clock::time_point{std::chrono::seconds{epoch_}} +
@@ -149,6 +233,13 @@ public:
     }
     q_.run_until(end_);
     sync_clock();
+    advance_actors();
+    report_.rss_end_kib = resident_kib();
+    report_.peak_rss_kib = peak_resident_kib();
+    if (!nodes_.empty())
+      report_.rss_per_node_bytes =
+          static_cast<double>(report_.rss_end_kib - report_.rss_before_nodes_kib) * 1024.0 /
+          static_cast<double>(nodes_.size());
     final_check();
     if (opt_.progress)
       opt_.progress(progress_line());
@@ -293,8 +384,32 @@ private:
       cap.net_cap_kbps = sc_.capacity.bandwidth_kbps;
       if (sc_.capacity.disk_kb > 0)
         cap.disk_pool_kb = sc_.capacity.disk_kb;
-      n.rec.emplace(n.node_id, cap);
+      n.capacity = cap;
       node_by_id_[n.node_id] = i;
+    }
+    // The virtual nodes: built now (their backends), booted at their phase.
+    report_.rss_before_nodes_kib = resident_kib();
+    auto keys = plc_.ticket_key();
+    for (auto& n : nodes_) {
+      virtual_node_config c;
+      c.node_id = n.node_id;
+      c.hostname = n.hostname;
+      c.node_key = n.key;
+      c.capacity = n.capacity;
+      c.state_dir = disks_.path / n.hostname;
+      c.clock = &*node_clock_;
+      c.poll_interval = std::chrono::seconds{sc_.poll_interval};
+      c.poll_jitter = std::chrono::seconds{0};
+      c.seed = sc_.seed * 1'000'003 + static_cast<std::uint64_t>(n.index) + 1;
+      if (keys)
+        c.ticket_keys.add(*keys);
+      int i = n.index;
+      c.fetch = [this, i] { return fetch(i); };
+      auto made = virtual_node::make(*sys_, std::move(c));
+      if (!made)
+        throw std::runtime_error("setting up virtual node " + n.hostname + ": " +
+                                 caf::to_string(made.error()));
+      n.vn = std::move(*made);
     }
     for (const auto& d : sc_.slices) {
       auto where = sc_.file + ":" + std::to_string(d.line);
@@ -486,7 +601,7 @@ private:
     if (q_.now() < plc_down_until_) {
       log("deferred until PLC is back: " + label);
       auto until = plc_down_until_;
-      q_.at(until, [this, f = std::move(f), label] { when_plc_up(f, label); });
+      at(until, [this, f = std::move(f), label] { when_plc_up(f, label); });
       return;
     }
     f();
@@ -498,7 +613,7 @@ private:
       auto label = "timeline[" + std::to_string(k) + "] (" + sc_.file + ":" +
                    std::to_string(e.line) + ": " + std::string{to_string(e.kind)} +
                    (e.slice.empty() ? "" : " " + e.slice) + " at " + format_duration(e.at) + ")";
-      q_.at(e.at * 1'000'000, [this, &e, label] { run_event(e, label); });
+      at(e.at * 1'000'000, [this, &e, label] { run_event(e, label); });
     }
   }
 
@@ -550,6 +665,7 @@ private:
     case event_kind::break_node:
       for (int i : resolve(e.nodes, sc_, rng_)) {
         nodes_[static_cast<std::size_t>(i)].broken = true;
+        nodes_[static_cast<std::size_t>(i)].vn->containers().ignore_deletions(true);
         log("node " + std::to_string(i) + " broken (ignores deletions) by " + label);
         report_.faults.push_back(
             {secs(), secs(), "broken node", nodes_[static_cast<std::size_t>(i)].hostname});
@@ -576,7 +692,7 @@ private:
                      format_duration(static_cast<sim_time>(t));
         switch (c.what) {
         case churn_decl::kind::crash:
-          q_.at(when, [this, &c, label] {
+          at(when, [this, &c, label] {
             std::vector<int> up;
             for (const auto& n : nodes_)
               if (n.up)
@@ -592,7 +708,7 @@ private:
           int site = std::uniform_int_distribution<int>(0, sc_.sites - 1)(rng_);
           auto name =
               sc_.login_base(site) + "_churn" + std::to_string(k) + "n" + std::to_string(serial);
-          q_.at(when, [this, &c, name, label] {
+          at(when, [this, &c, name, label] {
             node_selector sel;
             sel.how = node_selector::kind::count;
             sel.count = c.nodes_per_slice;
@@ -607,7 +723,7 @@ private:
           });
           auto gone = when + c.slice_life * 1'000'000;
           if (gone <= sc_.duration * 1'000'000)
-            q_.at(gone, [this, name, label] {
+            at(gone, [this, name, label] {
               log("event " + label + ": delete_slice " + name);
               when_plc_up([=, this] { delete_slice(name, label + " delete_slice " + name); },
                           label);
@@ -615,7 +731,7 @@ private:
           break;
         }
         case churn_decl::kind::tag:
-          q_.at(when, [this, &c, label] {
+          at(when, [this, &c, label] {
             std::vector<std::string> live;
             for (const auto& [name, s] : slices_)
               if (s.live)
@@ -648,23 +764,32 @@ private:
     if (!n.up)
       return;
     n.up = false;
-    ++n.generation; // cancels its scheduled polls and expiry passes
+    ++n.generation; // cancels a first boot still to come
+    n.vn->crash();
     log("node " + std::to_string(i) + " crashed (" + label + ")");
     report_.faults.push_back({secs(), secs() + static_cast<double>(down), "crash", n.hostname});
     if (down > 0)
-      q_.after(down * 1'000'000, [this, i, label] { reboot(i, label + " (reboot)"); });
+      after(down * 1'000'000, [this, i, label] { reboot(i, label + " (reboot)"); });
   }
 
   void reboot(int i, const std::string& label) {
     auto& n = nodes_[static_cast<std::size_t>(i)];
     ++n.generation;
     n.up = true;
-    n.refresh_at = 0;
-    log("node " + std::to_string(i) + " booted (" + label + ")");
-    // The node manager starts from its persisted records: expire what is due,
-    // then poll at once (node manager 1.5 synced at start-up).
-    refresh(n);
-    schedule_poll(n, q_.now());
+    n.vn->crash(); // a reboot of a running node: its actors go first
+    boot(n, label);
+  }
+
+  /// Starts the node's actors: the node manager resumes from its records
+  /// (expiring what is due) and polls at once.
+  void boot(vnode& n, const std::string& label) {
+    if (auto err = n.vn->boot()) {
+      add_violation("node boots", n.index,
+                    n.hostname + " cannot start its node manager: " + caf::to_string(err), label);
+      return;
+    }
+    if (label != "first boot")
+      log("node " + std::to_string(n.index) + " booted (" + label + ")");
   }
 
   void plc_outage(sim_time duration, const std::string& label) {
@@ -680,7 +805,7 @@ private:
         format_duration(duration) + " (" + label + ")");
     report_.faults.push_back({secs(), secs() + static_cast<double>(duration), "partition",
                               std::to_string(nodes.size()) + " nodes"});
-    q_.after(duration * 1'000'000, [this, nodes, label] {
+    after(duration * 1'000'000, [this, nodes, label] {
       for (int i : nodes)
         nodes_[static_cast<std::size_t>(i)].partitioned = false;
       log("partition healed (" + label + ")");
@@ -688,156 +813,149 @@ private:
   }
 
   // -------------------------------------------------------------------------
-  // Virtual nodes: the node manager's poll loop on the real reconciler
+  // Virtual nodes: real node managers on the test coordinator, whose clock
+  // follows the event queue
 
-  void schedule_poll(vnode& n, sim_time at) {
-    auto gen = n.generation;
-    int i = n.index;
-    q_.at(at, [this, i, gen] { poll(i, gen); });
-  }
-
-  void poll(int i, std::uint64_t gen) {
-    auto& n = nodes_[static_cast<std::size_t>(i)];
-    if (!n.up || n.generation != gen)
-      return;
-    schedule_poll(n, q_.now() + sc_.poll_interval * 1'000'000);
-    auto requested = q_.now();
-    // The request reaches PLC one latency later.
-    q_.after(latency_, [this, i, gen, requested] {
-      auto& n = nodes_[static_cast<std::size_t>(i)];
-      if (!n.up || n.generation != gen)
-        return;
-      if (n.partitioned || q_.now() < plc_down_until_) {
-        ++report_.plc_failures;
-        ++report_.messages;
-        ++messages_this_minute_;
-        log("node " + std::to_string(i) +
-            " poll failed: " + (n.partitioned ? "partitioned from PLC" : "PLC down"));
-        return;
-      }
-      std::vector<xv> args;
-      auto auth = node_auth(n.node_id, n.key, args);
-      auto r = plc_call("GetSlivers", {auth});
-      if (!r.ok()) {
-        log("node " + std::to_string(i) + " GetSlivers failed: " + describe(r));
-        return;
-      }
-      auto reply = std::make_shared<xv>(r.value);
-      q_.after(latency_, [this, i, gen, reply, requested] {
-        auto& n = nodes_[static_cast<std::size_t>(i)];
-        if (!n.up || n.generation != gen)
-          return;
-        apply_reply(n, *reply, requested);
-      });
+  /// Schedules `f` at `t`; the node actors' clock is moved there first and
+  /// their messages are run to quiescence afterwards.
+  void at(sim_time t, std::function<void()> f) {
+    q_.at(t, [this, f = std::move(f)] {
+      advance_actors();
+      f();
+      drain();
     });
   }
 
-  void apply_reply(vnode& n, const xv& reply, sim_time requested) {
-    auto desired = pl::node::parse_get_slivers(reply);
+  void after(sim_time d, std::function<void()> f) { at(q_.now() + d, std::move(f)); }
+
+  /// The coordinator's earliest timer in simulation time (rounded up).
+  std::optional<sim_time> next_timer() const {
+    const auto& clk = sched_->clock();
+    if (!clk.has_pending_timeout())
+      return std::nullopt;
+    auto due = clk.schedule().begin()->first - clk.current_time;
+    auto us = std::chrono::ceil<std::chrono::microseconds>(due).count();
+    return coordinator_now_ + std::max<sim_time>(us, 0);
+  }
+
+  /// Moves the coordinator's clock to the queue's time (firing the timers
+  /// due) and runs the messages.
+  void advance_actors() {
+    auto now = q_.now();
+    if (now > coordinator_now_) {
+      sched_->advance_time(std::chrono::microseconds{now - coordinator_now_});
+      coordinator_now_ = now;
+    }
+    drain();
+  }
+
+  /// Runs the actors' messages until none is left, then looks at the nodes
+  /// that synced meanwhile.
+  void drain() {
+    sched_->run();
+    while (!synced_.empty()) {
+      auto nodes = std::move(synced_);
+      synced_.clear();
+      for (int i : nodes)
+        after_sync(nodes_[static_cast<std::size_t>(i)]);
+    }
+  }
+
+  /// Asks a node manager and waits (on the coordinator) for its answer.
+  template <class Reply, class... Ts>
+  caf::expected<Reply> ask(const node_manager_actor& nm, Ts... xs) {
+    std::optional<caf::expected<Reply>> out;
+    sys_->spawn([&out, nm, xs...](caf::event_based_actor* self) {
+      self->request(nm, caf::infinite, xs...)
+          .then([&out](Reply& r) { out.emplace(std::move(r)); },
+                [&out](caf::error& err) { out.emplace(std::move(err)); });
+    });
+    sched_->run();
+    if (!out)
+      return pl::make_error(errc::not_connected, "the node manager did not answer");
+    return std::move(*out);
+  }
+
+  /// The node manager's GetSlivers call: through the simulated network to
+  /// PLC's XML-RPC edge with hmac node auth. Runs inside the node manager's
+  /// poll (on the coordinator, at the queue's time).
+  caf::expected<pl::node::desired_state> fetch(int i) {
+    auto& n = nodes_[static_cast<std::size_t>(i)];
+    if (n.partitioned || q_.now() < plc_down_until_) {
+      ++report_.plc_failures;
+      ++report_.messages;
+      ++messages_this_minute_;
+      std::string why = n.partitioned ? "partitioned from PLC" : "PLC down";
+      log("node " + std::to_string(i) + " poll failed: " + why);
+      return pl::make_error(errc::not_connected, "GetSlivers: " + why);
+    }
+    std::vector<xv> args;
+    auto auth = node_auth(n.node_id, n.key, args);
+    auto r = plc_call("GetSlivers", {auth});
+    if (!r.ok()) {
+      log("node " + std::to_string(i) + " GetSlivers failed: " + describe(r));
+      return pl::make_error(errc::not_connected, "GetSlivers: " + describe(r));
+    }
+    auto desired = pl::node::parse_get_slivers(r.value);
     if (!desired) {
       add_violation("GetSlivers parses", n.index,
                     "node " + std::to_string(n.index) +
                         " cannot read GetSlivers: " + caf::to_string(desired.error()),
                     "");
+      return desired.error();
+    }
+    n.last_request = q_.now();
+    synced_.push_back(i);
+    return desired;
+  }
+
+  /// Reads what the node manager made of a delivery: its records' specs and
+  /// refusals; then convergence and the continuous checks.
+  void after_sync(vnode& n, const std::string& what = "synced") {
+    if (!n.vn->up())
+      return;
+    const auto& nm = *n.vn->manager();
+    auto specs = ask<std::vector<sliver_spec>>(nm, caf::get_atom_v);
+    auto status = ask<node_status>(nm, status_atom_v);
+    if (!specs || !status) {
+      log("node " + std::to_string(n.index) + " did not answer after a sync");
       return;
     }
-    auto planned = n.rec->apply(*desired, n.records, epoch_now());
-    if (!planned) {
-      log("node " + std::to_string(n.index) +
-          " reconcile error: " + caf::to_string(planned.error()));
-      return;
-    }
-    auto before = n.records;
-    execute(n, *planned);
+    n.specs.clear();
+    for (auto& s : *specs)
+      n.specs.emplace(s.name, std::move(s));
     n.refused.clear();
-    for (const auto& r : planned->refusals) {
+    for (const auto& r : status->refusals) {
       n.refused[r.slice] = r.reason;
       if (refusal_seen_.insert(n.hostname + ": " + r.slice + ": " + r.reason).second)
         report_.refusals.push_back(n.hostname + ": " + r.slice + ": " + r.reason);
     }
-    log("node " + std::to_string(n.index) + " synced: " + std::to_string(live_slivers(n)) +
-        " slivers, " + std::to_string(planned->actions.size()) + " actions" +
-        (planned->refusals.empty() ? ""
-                                   : ", " + std::to_string(planned->refusals.size()) + " refused"));
-    converge(n, requested);
-    check_node(n, "sync");
+    auto done = status->counters["actions_done"];
+    auto actions = done - n.actions_done;
+    n.actions_done = done;
+    log("node " + std::to_string(n.index) + " " + what + ": " + std::to_string(live_slivers(n)) +
+        " slivers, " + std::to_string(actions) + " actions" +
+        (n.refused.empty() ? "" : ", " + std::to_string(n.refused.size()) + " refused"));
+    converge(n, n.last_request);
+    check_node(n, what);
   }
 
-  /// Carries out a plan on the simulated node: every action succeeds (the
-  /// sim drivers' model would charge its time); a broken node skips destroys
-  /// and keeps the records PLC removed.
-  void execute(vnode& n, const pl::node::plan& p) {
-    auto old = n.records;
-    n.records = p.records;
-    if (n.broken) {
-      for (const auto& [name, rec] : old.slivers) {
-        auto it = n.records.slivers.find(name);
-        if (!rec.removed() && (it == n.records.slivers.end() || it->second.removed()))
-          n.records.slivers[name] = rec;
-      }
-    }
-    for (const auto& a : p.actions) {
-      if (n.broken && a.kind == pl::node::action_kind::destroy)
-        continue;
-      pl::node::record_done(n.records, a);
-    }
-    schedule_refresh(n);
-  }
-
-  void refresh(vnode& n) {
-    auto p = n.rec->refresh(n.records, epoch_now());
-    if (!p.actions.empty())
-      log("node " + std::to_string(n.index) + " expiry pass: " + std::to_string(p.actions.size()) +
-          " actions");
-    execute(n, p);
-    check_node(n, "expiry pass");
-  }
-
-  /// The node manager's expiry timer: a pass just after the earliest expiry.
-  void schedule_refresh(vnode& n) {
-    std::int64_t earliest = 0;
-    for (const auto& [name, rec] : n.records.slivers)
-      if (!rec.removed() && rec.spec.expires > 0 && (earliest == 0 || rec.spec.expires < earliest))
-        earliest = rec.spec.expires;
-    if (earliest == 0 || earliest == n.refresh_at)
-      return;
-    n.refresh_at = earliest;
-    sim_time at = (earliest + 1 - epoch_) * 1'000'000;
-    if (opt_.mode == time_mode::real_time)
-      at = q_.now() + (earliest + 1 - epoch_now()) * 1'000'000;
-    if (at > (sc_.duration + sc_.quiet) * 1'000'000)
-      return;
-    auto gen = n.generation;
-    int i = n.index;
-    q_.at(at, [this, i, gen] {
-      auto& n = nodes_[static_cast<std::size_t>(i)];
-      if (!n.up || n.generation != gen)
-        return;
-      n.refresh_at = 0;
-      refresh(n);
-    });
-  }
-
-  static std::size_t live_slivers(const vnode& n) {
-    std::size_t k = 0;
-    for (const auto& [name, rec] : n.records.slivers)
-      if (!rec.removed())
-        ++k;
-    return k;
-  }
+  static std::size_t live_slivers(const vnode& n) { return n.vn->containers().held().size(); }
 
   bool satisfied(const vnode& n, const pending_change& p) const {
-    const auto* rec = n.records.find(p.slice);
+    bool held = n.vn->containers().holds(p.slice);
     if (!p.present)
-      return rec == nullptr;
-    if (rec == nullptr)
+      return !held;
+    auto it = n.specs.find(p.slice);
+    if (!held || it == n.specs.end())
       return false;
     if (p.tag.empty())
       return true;
+    const auto& spec = it->second;
     if (pl::is_resource(p.tag))
-      return std::to_string(rec->spec.resources.value_of(p.tag)) == p.value;
-    auto it = rec->spec.attributes.find(p.tag);
-    return it != rec->spec.attributes.end() && it->second == p.value;
+      return std::to_string(spec.resources.value_of(p.tag)) == p.value;
+    auto a = spec.attributes.find(p.tag);
+    return a != spec.attributes.end() && a->second == p.value;
   }
 
   void converge(vnode& n, sim_time requested) {
@@ -878,38 +996,55 @@ private:
     return it == n.cause.end() ? "the initial testbed" : it->second;
   }
 
-  /// Continuous checks after every change on a node.
+  /// After every change on a node: what its containers hold fits its
+  /// capacity (the guarantees of the slivers it runs, as its node manager
+  /// last listed them).
   void check_node(vnode& n, const std::string& context) {
-    auto eff = pl::node::effective_rspecs(n.records);
-    auto sum = pl::node::total(eff);
-    const auto& cap = n.rec->capacity();
+    std::int64_t cpu_pct = 0;
+    std::int64_t net_min = 0;
+    for (const auto& [name, spec] : n.specs) {
+      if (!n.vn->containers().holds(name))
+        continue;
+      cpu_pct += spec.resources.value_of("cpu_pct");
+      net_min += spec.resources.value_of("net_min_rate");
+    }
     auto last_cause = [&] {
       std::string c;
       for (const auto& [slice, label] : n.cause)
         c = label;
       return c;
     };
-    if (static_cast<double>(sum.cpu_pct) > cap.cpu_reservable * 100.0 + 1e-9)
+    const auto& cap = n.capacity;
+    if (static_cast<double>(cpu_pct) > cap.cpu_reservable * 100.0 + 1e-9)
       add_violation("admission", n.index,
-                    n.hostname + " admits cpu_pct " + std::to_string(sum.cpu_pct) + " > " +
+                    n.hostname + " admits cpu_pct " + std::to_string(cpu_pct) + " > " +
                         std::to_string(cap.cpu_reservable * 100) + " after " + context,
                     last_cause());
-    if (sum.net_min_rate > cap.net_cap_kbps)
+    if (net_min > cap.net_cap_kbps)
       add_violation("admission", n.index,
-                    n.hostname + " admits net_min_rate " + std::to_string(sum.net_min_rate) +
-                        " kbps > " + std::to_string(cap.net_cap_kbps) + " after " + context,
+                    n.hostname + " admits net_min_rate " + std::to_string(net_min) + " kbps > " +
+                        std::to_string(cap.net_cap_kbps) + " after " + context,
                     last_cause());
+  }
+
+  /// Every minute: no container outlives its sliver's expiry by more than
+  /// the node manager's maintenance period (its expiry timer).
+  void check_expiry(const vnode& n) {
     auto now = epoch_now();
-    for (const auto& [name, rec] : n.records.slivers)
-      if (!rec.removed() && rec.spec.expires > 0 && rec.spec.expires < now)
+    for (const auto& [name, held] : n.vn->containers().held()) {
+      auto it = n.specs.find(name);
+      auto expires = it != n.specs.end() ? it->second.expires : held.expires;
+      if (expires > 0 && now - expires > expiry_grace)
         add_violation("expiry", n.index,
-                      n.hostname + " holds " + name + " " + std::to_string(now - rec.spec.expires) +
+                      n.hostname + " holds " + name + " " + std::to_string(now - expires) +
                           " s past its expiry",
                       cause_of(n, name));
+    }
   }
 
   /// After the quiet time: every reachable node holds exactly the slivers
-  /// PLC assigns it (admission refusals aside).
+  /// PLC assigns it (admission refusals aside): its plc-instantiated slices,
+  /// and the delegated ones a ticket instantiated there.
   void final_check() {
     auto r =
         admin_call("GetSlices", {xmlrpc_c::value_nil(),
@@ -921,6 +1056,7 @@ private:
     }
     auto now = epoch_now();
     std::vector<std::set<std::string>> want(nodes_.size());
+    std::set<std::string> live_delegated;
     for (const auto& v : xmlrpc_c::value_array(r.value).cvalue()) {
       auto s = xmlrpc_c::value_struct(v).cvalue();
       auto name = xmlrpc_c::value_string(s.at("name")).cvalue();
@@ -931,7 +1067,11 @@ private:
         expires = xmlrpc_c::value_int(e).cvalue();
       else if (e.type() == xmlrpc_c::value::TYPE_I8)
         expires = xmlrpc_c::value_i8(e).cvalue();
-      if (inst != "plc-instantiated" || (expires > 0 && expires <= now))
+      if (expires > 0 && expires <= now)
+        continue;
+      if (inst == "delegated")
+        live_delegated.insert(name);
+      if (inst != "plc-instantiated")
         continue;
       for (const auto& id : xmlrpc_c::value_array(s.at("node_ids")).cvalue()) {
         auto it = node_by_id_.find(as_int(id));
@@ -947,17 +1087,20 @@ private:
         continue;
       }
       ++checked;
+      auto& w = want[static_cast<std::size_t>(n.index)];
+      for (const auto& name : n.redeemed)
+        if (live_delegated.count(name))
+          w.insert(name);
       std::set<std::string> have;
-      for (const auto& [name, rec] : n.records.slivers)
-        if (!rec.removed() && rec.instantiated)
-          have.insert(name);
+      for (const auto& [name, spec] : n.vn->containers().held())
+        have.insert(name);
       for (const auto& name : have)
-        if (!want[static_cast<std::size_t>(n.index)].count(name))
+        if (!w.count(name))
           add_violation("slices where PLC says", n.index,
                         n.hostname + " (node " + std::to_string(n.index) + ") still holds " + name +
                             ", which PLC no longer assigns it",
                         cause_of(n, name));
-      for (const auto& name : want[static_cast<std::size_t>(n.index)])
+      for (const auto& name : w)
         if (!have.count(name) && !n.refused.count(name))
           add_violation("slices where PLC says", n.index,
                         n.hostname + " (node " + std::to_string(n.index) + ") lacks " + name +
@@ -978,6 +1121,8 @@ private:
       if (n.up)
         ++up;
       slivers += live_slivers(n);
+      if (n.up)
+        check_expiry(n);
     }
     report_.nodes_up.push_back({t, static_cast<double>(up)});
     report_.slivers_total.push_back({t, static_cast<double>(slivers)});
@@ -1012,6 +1157,15 @@ private:
   const scenario& sc_;
   plc_link& plc_;
   run_options opt_;
+  log_level_guard quiet_logs_;
+  // The node actors' world; declared before the nodes, so it outlives them.
+  caf::actor_system_config actor_cfg_;
+  std::optional<caf::actor_system> sys_;
+  caf::scheduler::test_coordinator* sched_ = nullptr;
+  std::optional<pl::caf_clock> node_clock_;
+  sim_time coordinator_now_ = 0;
+  std::vector<int> synced_; ///< nodes whose GetSlivers returned during the current drain
+  scratch_dir disks_;
   event_queue q_;
   std::mt19937_64 rng_;
   sim_time latency_;

@@ -114,6 +114,14 @@ struct run_report {
   std::map<std::string, std::vector<std::string>> final_state;
   /// Real time: where the nodes ran, one line per shard.
   std::vector<std::string> shards;
+  /// Memory: the process's resident set before the virtual nodes were made
+  /// and at the end, its peak, and (end - before) / nodes. The embedded PLC's
+  /// client side lives in the process too (PostgreSQL does not), so this is
+  /// an upper bound of what one node manager with its actors costs.
+  std::int64_t rss_before_nodes_kib = 0;
+  std::int64_t rss_end_kib = 0;
+  std::int64_t peak_rss_kib = 0;
+  double rss_per_node_bytes = 0;
   bool passed() const { return violations.empty(); }
 };
 

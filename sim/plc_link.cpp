@@ -29,6 +29,7 @@
 #include "plc/api/slices.hpp"
 #include "plc/api/slivers.hpp"
 #include "plc/api/tags.hpp"
+#include "plc/api/tickets.hpp"
 #include "plc/store/local_cluster.hpp"
 #include "plc/store/migrations.hpp"
 #include "plc/store/persons.hpp"
@@ -117,6 +118,14 @@ public:
     plc::api::add_slice_methods(*api_);
     plc::api::add_slice_tag_methods(*api_);
     plc::api::add_sliver_methods(*api_);
+    // Slice tickets, signed with a key of this run (brokers redeem them at
+    // the virtual nodes, which trust its public half).
+    auto key = pl::signing_key::generate();
+    if (!key)
+      throw std::runtime_error("cannot make the embedded PLC's ticket key: " + key.error());
+    tickets_ =
+        std::make_unique<plc::api::key_ticket_authority>(*key, clock_, std::chrono::hours{24 * 7});
+    plc::api::add_ticket_methods(*api_, tickets_.get());
     plc::api::dispatcher::set_xml_size_limit(256u << 20);
     login("admin@sim", password);
   }
@@ -144,10 +153,13 @@ public:
     return "embedded PLC (plc/api on a fresh PostgreSQL cluster, virtual clock)";
   }
 
+  std::optional<verify_key> ticket_key() const override { return tickets_->public_key(); }
+
 private:
   plc::store::local_cluster cluster_;
   const pl::clock& clock_;
   std::unique_ptr<plc::store::connection_pool> pool_;
+  std::unique_ptr<plc::api::key_ticket_authority> tickets_;
   std::unique_ptr<plc::api::dispatcher> api_;
 };
 

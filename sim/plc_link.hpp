@@ -13,12 +13,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <xmlrpc-c/base.hpp>
 
 #include "actors/clock.hpp"
+#include "actors/ticket_keys.hpp"
 #include "actors/xmlrpc_client.hpp"
 
 namespace pl::sim {
@@ -45,6 +47,10 @@ public:
 
   /// What the link is, for the report ("embedded PLC on PostgreSQL 15 ...").
   virtual std::string describe() const = 0;
+
+  /// PLC's public ticket key (what nodes install to verify GetSliceTicket's
+  /// tickets); nullopt when the link does not know it.
+  virtual std::optional<verify_key> ticket_key() const { return std::nullopt; }
 
 protected:
   std::string admin_email_;
