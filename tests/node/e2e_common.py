@@ -87,12 +87,17 @@ class Output:
             self.lines.append(None)  # end of output
             self.cond.notify_all()
 
-    def wait_line(self, regex, deadline=180):
-        """Returns the first match of `regex` in the output; raises if the output ends or the
-        deadline passes first."""
+    def mark(self):
+        """Returns how many lines have been read so far, for `wait_line(start=...)`."""
+        with self.cond:
+            return len(self.lines)
+
+    def wait_line(self, regex, deadline=180, start=0):
+        """Returns the first match of `regex` in the output from line `start` on; raises if
+        the output ends or the deadline passes first."""
         pattern = re.compile(regex)
         end = time.monotonic() + deadline
-        seen = 0
+        seen = start
         with self.cond:
             while True:
                 while seen < len(self.lines):
