@@ -252,9 +252,17 @@ caf::error linux_containers::start(const std::string& name) {
   int pid_pipe[2], ready[2];
   if (::pipe2(pid_pipe, O_CLOEXEC) != 0 || ::pipe2(ready, O_CLOEXEC) != 0)
     return linux_fs::os_error("pipe", errno);
+  // The init's stdio: not the node manager's (a log pipe held open by every
+  // sliver would never see EOF); the image need not have a /dev/null.
+  int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull < 0)
+    return linux_fs::os_error("open /dev/null", errno);
   auto mid = ::fork();
-  if (mid < 0)
-    return linux_fs::os_error("fork", errno);
+  if (mid < 0) {
+    auto err = errno;
+    ::close(devnull);
+    return linux_fs::os_error("fork", err);
+  }
   if (mid == 0) {
     for (const auto& p : procs) {
       int fd = ::open(p.c_str(), O_WRONLY | O_CLOEXEC);
@@ -287,6 +295,8 @@ caf::error linux_containers::start(const std::string& name) {
         ::_exit(18);
       if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
         ::_exit(19);
+      if (::dup2(devnull, 0) < 0 || ::dup2(devnull, 1) < 0 || ::dup2(devnull, 2) < 0)
+        ::_exit(22);
       ::setsid();
       ::execve("/bin/sleep", const_cast<char**>(argv), const_cast<char**>(envp));
       ::_exit(20);
@@ -294,6 +304,7 @@ caf::error linux_containers::start(const std::string& name) {
     [[maybe_unused]] auto n = ::write(pid_pipe[1], &init, sizeof(init));
     ::_exit(0);
   }
+  ::close(devnull);
   ::close(pid_pipe[1]);
   ::close(ready[1]);
   pid_t init = -1;

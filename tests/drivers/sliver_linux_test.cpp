@@ -159,6 +159,10 @@ TEST_CASE_METHOD(sliver_fixture,
   auto l = std::static_pointer_cast<const linux_cg::layout>(b->keep);
   auto pids = l->procs(*l->find("pids"), "ct1");
   CHECK(std::find(pids.begin(), pids.end(), *ct().init_pid("ct1")) != pids.end());
+  // The init holds none of this process's stdio (a daemon's log pipe).
+  for (int fd = 0; fd < 3; ++fd)
+    CHECK(fs::read_symlink("/proc/" + std::to_string(*ct().init_pid("ct1")) + "/fd/" +
+                           std::to_string(fd)) == "/dev/null");
   // Restart: a new backend over the same state adopts the running container.
   auto again = make_backend(opts);
   REQUIRE(again);
