@@ -14,17 +14,24 @@
 #include <cstdint>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "actors/clock.hpp"
 #include "actors/runtime_config.hpp"
 #include "actors/ticket_keys.hpp"
+#include "actors/xmlrpc_client.hpp"
 #include "drivers/backend.hpp"
+#include "drivers/linux/net_driver.hpp"
 #include "drivers/mechanism_driver.hpp"
+#include "node/conf_file_installer.hpp"
 #include "node/local_api_service.hpp"
 #include "node/login.hpp"
+#include "node/metrics.hpp"
 #include "node/node_manager.hpp"
 #include "node/plc_sync.hpp"
 #include "node/wiring.hpp"
@@ -48,6 +55,18 @@ struct nodemgr_config {
   std::int64_t api_port = 812; ///< -1: no TCP port
   fs::path api_run_dir = "/run/planetlab/nodemgr/api";
   fs::path ticket_key; ///< PLC's public ticket key; empty: tickets refused
+  /// PLC's longest ticket lifetime, seconds.
+  std::int64_t ticket_lifetime = 86400;
+  /// Prometheus /metrics port on loopback (0: any free port; -1: none).
+  std::int64_t metrics_port = -1;
+  /// Installs GetSlivers' conf_files: on, off, auto (on for linux, off for sim).
+  std::string conf_files = "auto";
+  fs::path conf_files_root = "/";
+  /// Serves the conf files; empty: the host of plc_url.
+  std::string boot_host;
+  /// Daily byte caps; they need the linux net driver (net_device).
+  bool byte_caps = true;
+  std::int64_t byte_cap_period = 300;
   std::string cgroup_parent = "planetlab";
   fs::path images_dir = "/var/lib/planetlab/images";
   std::string net_device;
@@ -110,6 +129,21 @@ void load_toml(const fs::path& file, nodemgr_config& c) {
   read(tbl, "api", "port", c.api_port, file);
   read(tbl, "api", "run_dir", c.api_run_dir, file);
   read(tbl, "api", "ticket_key", c.ticket_key, file);
+  read(tbl, "api", "ticket_lifetime_s", c.ticket_lifetime, file);
+  read(tbl, "metrics", "port", c.metrics_port, file);
+  if (auto v = tbl["conf_files"]["enabled"]; v) {
+    if (!v.is_boolean())
+      bad(file.string() + ": conf_files.enabled must be true or false");
+    c.conf_files = *v.value<bool>() ? "on" : "off";
+  }
+  read(tbl, "conf_files", "root", c.conf_files_root, file);
+  read(tbl, "conf_files", "boot_host", c.boot_host, file);
+  if (auto v = tbl["byte_caps"]["enabled"]; v) {
+    if (!v.is_boolean())
+      bad(file.string() + ": byte_caps.enabled must be true or false");
+    c.byte_caps = *v.value<bool>();
+  }
+  read(tbl, "byte_caps", "period_s", c.byte_cap_period, file);
   read(tbl, "drivers", "cgroup_parent", c.cgroup_parent, file);
   read(tbl, "drivers", "images_dir", c.images_dir, file);
   read(tbl, "drivers", "net_device", c.net_device, file);
@@ -164,6 +198,14 @@ void check(nodemgr_config& c) {
     bad("node.cpu_reservable must be in (0, 1]");
   if (c.api_port < -1 || c.api_port > 65535)
     bad("api.port must be 0..65535 (0: any free port; -1: no TCP port)");
+  if (c.metrics_port < -1 || c.metrics_port > 65535)
+    bad("--metrics-port must be 0..65535 (0: any free port; -1: none)");
+  if (c.conf_files != "on" && c.conf_files != "off" && c.conf_files != "auto")
+    bad("--conf-files must be on, off or auto, not \"" + c.conf_files + "\"");
+  if (c.byte_cap_period < 1)
+    bad("byte_caps.period_s must be at least 1");
+  if (c.ticket_lifetime < 1)
+    bad("api.ticket_lifetime_s must be at least 1");
   bool tls = !c.push_cert.empty() || !c.push_key.empty() || !c.push_cafile.empty();
   if (tls && (c.push_cert.empty() || c.push_key.empty() || c.push_cafile.empty()))
     bad("push.cert, push.key and push.cafile go together");
@@ -171,6 +213,66 @@ void check(nodemgr_config& c) {
     bad("--push " + c.push +
         ": off loopback the push link needs TLS (push.cert, push.key, "
         "push.cafile)");
+}
+
+/// Connects the node manager's hooks to the local API, which starts after
+/// the node manager (it needs its handle): what arrives before is kept and
+/// handed over by `attach`.
+class api_link {
+public:
+  void slivers(const std::vector<std::string>& names) {
+    std::lock_guard lock{mutex_};
+    slivers_ = names;
+    if (api_)
+      sync();
+  }
+
+  void revoked(const std::string& name, std::int64_t at, std::int64_t latest_expiry) {
+    std::lock_guard lock{mutex_};
+    if (api_)
+      revoke(name, at, latest_expiry);
+    else
+      revocations_.emplace_back(name, at, latest_expiry);
+  }
+
+  void attach(pl::node::local_api_service* api) {
+    std::lock_guard lock{mutex_};
+    api_ = api;
+    if (!api_)
+      return;
+    for (const auto& [name, at, latest] : revocations_)
+      revoke(name, at, latest);
+    revocations_.clear();
+    if (slivers_)
+      sync();
+  }
+
+private:
+  void sync() {
+    for (const auto& [name, why] : api_->sync_slivers(*slivers_))
+      spdlog::error("node.api event=socket_failed sliver={} error=\"{}\"", name, why);
+  }
+
+  void revoke(const std::string& name, std::int64_t at, std::int64_t latest) {
+    if (auto err = api_->tickets().revoke_slice(name, at, latest))
+      spdlog::error("node.tickets event=revoke_failed slice={} error=\"{}\"", name, *err);
+    else
+      spdlog::info("node.tickets event=slice_revoked slice={} revoked_at={} until={}", name, at,
+                   latest);
+  }
+
+  std::mutex mutex_;
+  pl::node::local_api_service* api_ = nullptr;
+  std::optional<std::vector<std::string>> slivers_;
+  std::vector<std::tuple<std::string, std::int64_t, std::int64_t>> revocations_;
+};
+
+/// Returns the host of an http(s) URL (PLC_BOOT_HOST defaults to PLC's).
+std::string url_host(const std::string& url) {
+  std::string why;
+  if (auto u = pl::parse_endpoint_url(url, &why))
+    return u->host;
+  return {};
 }
 
 int run(nodemgr_config c) {
@@ -201,6 +303,7 @@ int run(nodemgr_config c) {
   bopts.cgroup_parent = c.cgroup_parent;
   bopts.images_dir = c.images_dir;
   bopts.net_device = c.net_device;
+  bopts.api_run_dir = c.api_run_dir;
   auto backend = pl::drivers::make_backend(bopts);
   if (!backend)
     throw std::runtime_error("driver backend " + c.backend + ": " +
@@ -242,6 +345,59 @@ int run(nodemgr_config c) {
     nm_cfg.push.port = port;
     nm_cfg.push.tls = push_tls;
   }
+  auto link = std::make_shared<api_link>();
+  nm_cfg.hooks.slivers = [link](const std::vector<std::string>& names) { link->slivers(names); };
+  nm_cfg.hooks.revoked = [link](const std::string& name, std::int64_t at, std::int64_t latest) {
+    link->revoked(name, at, latest);
+  };
+  nm_cfg.ticket_lifetime = std::chrono::seconds(c.ticket_lifetime);
+  auto metrics = std::make_shared<pl::node::node_metrics>();
+  nm_cfg.metrics = metrics;
+  bool conf_files = c.conf_files == "on" || (c.conf_files == "auto" && c.backend == "linux");
+  if (conf_files) {
+    auto boot_host = c.boot_host.empty() ? url_host(c.plc_url) : c.boot_host;
+    if (boot_host.empty())
+      bad("conf files need a boot host: [conf_files] boot_host or --plc-url (or --conf-files "
+          "off)");
+    pl::node::conf_file_options copts{boot_host, node->node_id, c.conf_files_root};
+    pl::node::conf_file_hooks hooks;
+    hooks.fetch = [ca = c.plc_cafile](const std::string& url) {
+      return pl::node::http_get(url, {.ca_file = ca});
+    };
+    auto installer = std::make_shared<pl::node::conf_file_installer>(copts, hooks);
+    nm_cfg.conf_files.install = [installer](const std::vector<pl::node::conf_file>& files) {
+      return installer->install_all(files);
+    };
+    spdlog::info("node.conf_files event=enabled boot_host={} root={}", boot_host,
+                 c.conf_files_root.string());
+  }
+  if (c.byte_caps) {
+    // Transmit counters come from the linux net driver's HTB classes.
+    std::shared_ptr<pl::drivers::override_driver> net;
+    if (auto i = backend->drivers.find(pl::mechanism::net); i != backend->drivers.end())
+      net = i->second;
+    if (net && dynamic_cast<pl::drivers::linux_net::net_driver*>(&net->inner()) && actors.net) {
+      nm_cfg.byte_caps.read = [net](const std::vector<std::string>& names)
+          -> caf::expected<std::map<std::string, pl::node::tx_counters>> {
+        auto& drv = dynamic_cast<pl::drivers::linux_net::net_driver&>(net->inner());
+        auto all = drv.transmit_counters();
+        if (!all)
+          return all.error();
+        std::map<std::string, pl::node::tx_counters> out;
+        for (const auto& n : names)
+          if (auto i = all->find(n); i != all->end())
+            out[n] = {i->second.first, i->second.second};
+        return out;
+      };
+      nm_cfg.byte_caps.net = actors.net;
+      nm_cfg.byte_caps.period = std::chrono::seconds(c.byte_cap_period);
+      nm_cfg.byte_caps.state_file = c.state_dir / "bytecaps";
+    } else {
+      spdlog::info("node.bytecap event=off reason=\"the {} backend has no transmit counters "
+                   "(the linux backend with a net device has)\"",
+                   c.backend);
+    }
+  }
   auto nm = pl::node::spawn_node_manager(sys, std::move(nm_cfg));
   if (!nm) {
     pl::node::stop_node_actors(actors);
@@ -249,10 +405,13 @@ int run(nodemgr_config c) {
   }
 
   std::unique_ptr<pl::node::local_api_service> api;
-  if (c.api_port >= 0) {
+  {
     pl::node::local_api_config acfg;
     acfg.node_id = node->node_id;
-    acfg.server.tcp_port = static_cast<std::uint16_t>(c.api_port);
+    if (c.api_port >= 0)
+      acfg.server.tcp_port = static_cast<std::uint16_t>(c.api_port);
+    else
+      acfg.server.tcp_port.reset();
     acfg.server.run_dir = c.api_run_dir;
     acfg.state_dir = c.state_dir;
     if (!c.ticket_key.empty()) {
@@ -268,7 +427,25 @@ int run(nodemgr_config c) {
       throw std::runtime_error("local API: " + started.error());
     }
     api = std::move(*started);
-    std::cout << "nodemgr: local API on 127.0.0.1:" << api->tcp_port() << std::endl;
+    link->attach(api.get());
+    if (c.api_port >= 0)
+      std::cout << "nodemgr: local API on 127.0.0.1:" << api->tcp_port() << std::endl;
+    std::cout << "nodemgr: sliver sockets under " << c.api_run_dir.string() << std::endl;
+  }
+  std::unique_ptr<pl::node::metrics_server> metrics_http;
+  if (c.metrics_port >= 0) {
+    auto started = pl::node::metrics_server::start(metrics, "127.0.0.1",
+                                                   static_cast<std::uint16_t>(c.metrics_port));
+    if (!started) {
+      link->attach(nullptr);
+      api->stop();
+      caf::anon_send_exit(*nm, caf::exit_reason::user_shutdown);
+      pl::node::stop_node_actors(actors);
+      throw std::runtime_error(started.error());
+    }
+    metrics_http = std::move(*started);
+    std::cout << "nodemgr: metrics on http://127.0.0.1:" << metrics_http->port() << "/metrics"
+              << std::endl;
   }
   std::cout << "nodemgr: node " << node->node_id << " (" << node->hostname << "), backend "
             << c.backend << ", state " << c.state_dir.string()
@@ -282,6 +459,9 @@ int run(nodemgr_config c) {
   int sig = 0;
   sigwait(&set, &sig);
   spdlog::info("node.manager event=stopping signal={}", sig);
+  if (metrics_http)
+    metrics_http->stop();
+  link->attach(nullptr);
   if (api)
     api->stop();
   caf::anon_send_exit(*nm, caf::exit_reason::user_shutdown);
@@ -303,7 +483,8 @@ int main(int argc, char** argv) {
   nodemgr_config c;
   std::string config_file;
   std::optional<std::string> plc_url, cafile, node_config, backend, state_dir, push;
-  std::optional<std::int64_t> poll_interval;
+  std::optional<std::int64_t> poll_interval, metrics_port;
+  std::optional<std::string> conf_files;
   app.add_option("--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
   app.add_option("--plc-url", plc_url, "PLCAPI URL, e.g. https://plc.example.org/PLCAPI/");
   app.add_option("--cafile", cafile, "CA (or PLC's self-signed certificate) for HTTPS");
@@ -315,6 +496,12 @@ int main(int argc, char** argv) {
   app.add_option("--poll-interval", poll_interval,
                  "seconds between GetSlivers polls, plus jitter (default 600; 0: no polling)");
   app.add_option("--push", push, "PLC's push endpoint host:port (default: no push)");
+  app.add_option("--metrics-port", metrics_port,
+                 "Prometheus /metrics on 127.0.0.1:PORT (0: any free port, printed; "
+                 "default -1: none)");
+  app.add_option("--conf-files", conf_files,
+                 "install GetSlivers' conf_files: on, off, auto (default: on for linux, off "
+                 "for sim)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -337,6 +524,10 @@ int main(int argc, char** argv) {
       c.push = *push;
     if (poll_interval)
       c.poll_interval = *poll_interval;
+    if (metrics_port)
+      c.metrics_port = *metrics_port;
+    if (conf_files)
+      c.conf_files = *conf_files;
     check(c);
   } catch (const std::invalid_argument& e) {
     std::cerr << "nodemgr: " << e.what() << std::endl;

@@ -9,6 +9,16 @@
 #include <optional>
 #include <sstream>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/ssl.h>
+
 #include "actors/errors.hpp"
 #include "actors/node_hmac.hpp"
 #include "actors/xmlrpc_client.hpp"
@@ -163,6 +173,89 @@ struct plc_link {
 fetch_fn make_get_slivers_fetch(plc_sync_options options) {
   auto link = std::make_shared<plc_link>(std::move(options));
   return [link] { return link->get_slivers(); };
+}
+
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+/// Sends the GET on `stream` and reads the answer, each step bounded by the
+/// deadline of `lowest`.
+template <class Stream>
+caf::expected<std::string> get_on(Stream& stream, beast::tcp_stream& lowest, const endpoint_url& u,
+                                  const std::string& url, const http_get_options& o) {
+  bhttp::request<bhttp::empty_body> req{bhttp::verb::get, u.target, 11};
+  req.set(bhttp::field::host, u.host);
+  req.set(bhttp::field::user_agent, "nodemgr");
+  req.set(bhttp::field::connection, "close");
+  beast::error_code ec;
+  lowest.expires_after(o.timeout);
+  bhttp::write(stream, req, ec);
+  if (ec)
+    return make_error(errc::not_connected, url + ": sending the request: " + ec.message());
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(o.max_body_bytes);
+  bhttp::read(stream, buffer, parser, ec);
+  if (ec)
+    return make_error(errc::not_connected, url + ": reading the answer: " + ec.message());
+  auto res = parser.release();
+  if (res.result() != bhttp::status::ok)
+    return make_error(errc::not_connected, url + ": HTTP " + std::to_string(res.result_int()) +
+                                               " " + std::string{res.reason()});
+  return std::move(res.body());
+}
+
+} // namespace
+
+caf::expected<std::string> http_get(const std::string& url, const http_get_options& o) {
+  std::string why;
+  auto u = parse_endpoint_url(url, &why);
+  if (!u)
+    return make_error(errc::not_connected, url + ": " + why);
+  net::io_context ioc;
+  beast::error_code ec;
+  tcp::resolver resolver{ioc};
+  auto found = resolver.resolve(u->host, u->port, ec);
+  if (ec)
+    return make_error(errc::not_connected, url + ": resolving " + u->host + ": " + ec.message());
+  if (!u->tls) {
+    beast::tcp_stream stream{ioc};
+    stream.expires_after(o.timeout);
+    stream.connect(found, ec);
+    if (ec)
+      return make_error(errc::not_connected, url + ": connect: " + ec.message());
+    return get_on(stream, stream, *u, url, o);
+  }
+  ssl::context ctx{ssl::context::tls_client};
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  ctx.set_verify_mode(ssl::verify_peer);
+  if (o.ca_file.empty())
+    ctx.set_default_verify_paths(ec);
+  else
+    ctx.load_verify_file(o.ca_file, ec);
+  if (ec)
+    return make_error(errc::not_connected, "CA file '" + o.ca_file + "': " + ec.message());
+  ctx.set_verify_callback(ssl::host_name_verification(u->host));
+  beast::ssl_stream<beast::tcp_stream> stream{ioc, ctx};
+  beast::error_code not_ip;
+  net::ip::make_address(u->host, not_ip);
+  if (not_ip && !SSL_set_tlsext_host_name(stream.native_handle(), u->host.c_str()))
+    return make_error(errc::not_connected, url + ": cannot set SNI"); // SNI for names only
+  auto& lowest = beast::get_lowest_layer(stream);
+  lowest.expires_after(o.timeout);
+  lowest.connect(found, ec);
+  if (ec)
+    return make_error(errc::not_connected, url + ": connect: " + ec.message());
+  stream.handshake(ssl::stream_base::client, ec);
+  if (ec)
+    return make_error(errc::not_connected, url + ": TLS: " + ec.message());
+  return get_on(stream, lowest, *u, url, o);
 }
 
 } // namespace pl::node

@@ -71,4 +71,20 @@ struct plc_sync_options {
 /// to call from any one thread at a time (calls are serialised).
 fetch_fn make_get_slivers_fetch(plc_sync_options options);
 
+/// Configures `http_get`.
+struct http_get_options {
+  /// PEM file of trusted CAs for HTTPS; empty: the system's trust store.
+  std::string ca_file;
+  std::chrono::milliseconds timeout{std::chrono::seconds(60)};
+  /// Bounds the body; a larger one is an error.
+  std::size_t max_body_bytes = 16 << 20;
+};
+
+/// Fetches `url` (`https://` verifying the certificate and host name, or
+/// `http://`) with one GET and returns the body of a 200 answer. Errors
+/// (`errc::not_connected`): bad URL, connect, TLS, timeout, another status
+/// (named), a body over the limit. Blocking; conf files come this way
+/// (`conf_file_hooks::fetch`).
+caf::expected<std::string> http_get(const std::string& url, const http_get_options& options = {});
+
 } // namespace pl::node
