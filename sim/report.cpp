@@ -76,10 +76,34 @@ std::string hours(double seconds) {
 // ---------------------------------------------------------------------------
 // Inline SVG plots
 
-constexpr int W = 720, H = 220, L = 60, R = 20, T = 24, B = 36;
+// L leaves room for the fault lanes' names ("broken node") left of the plot.
+constexpr int W = 720, H = 220, L = 84, R = 20, T = 24, B = 36;
+
+/// Returns a round top for a count axis starting at 0 (a multiple of 1, 2, 2.5 or 5 times a
+/// power of ten, the smallest at least 2% above `max`) and sets `intervals` to 3-6 gridlines.
+double round_top(double max, int& intervals) {
+  max = std::max(max, 1.0) * 1.02;
+  double best = 0;
+  for (double mag = std::pow(10.0, std::floor(std::log10(max / 6))); mag <= max; mag *= 10)
+    for (double step : {1.0, 2.0, 2.5, 5.0}) {
+      int n = static_cast<int>(std::ceil(max / (step * mag)));
+      if (n >= 3 && n <= 6 && (best == 0 || n * step * mag < best)) {
+        best = n * step * mag;
+        intervals = n;
+      }
+    }
+  return best;
+}
+
+/// Formats a time-axis tick ("1h15m") from seconds.
+std::string tick_time(double seconds) {
+  return format_duration(static_cast<sim_seconds>(std::llround(seconds)));
+}
 
 struct axes {
   double x0, x1, y0, y1;
+  int y_intervals = 4;
+  int x_intervals = 4;
   double px(double x) const { return L + (x - x0) / std::max(1e-9, x1 - x0) * (W - L - R); }
   double py(double y) const { return H - B - (y - y0) / std::max(1e-9, y1 - y0) * (H - T - B); }
 };
@@ -91,15 +115,17 @@ std::string frame(const std::string& title, const axes& a, const std::string& xl
   s << "<line x1='" << L << "' y1='" << H - B << "' x2='" << W - R << "' y2='" << H - B
     << "' class='ax'/>";
   s << "<line x1='" << L << "' y1='" << T << "' x2='" << L << "' y2='" << H - B << "' class='ax'/>";
-  for (int k = 0; k <= 4; ++k) {
-    double y = a.y0 + (a.y1 - a.y0) * k / 4.0;
+  for (int k = 0; k <= a.y_intervals; ++k) {
+    double y = a.y0 + (a.y1 - a.y0) * k / a.y_intervals;
     s << "<text x='" << L - 6 << "' y='" << a.py(y) + 4 << "' class='yl'>"
       << num(y, a.y1 - a.y0 < 10 ? 1 : 0) << "</text>";
     s << "<line x1='" << L << "' y1='" << a.py(y) << "' x2='" << W - R << "' y2='" << a.py(y)
       << "' class='grid'/>";
-    double x = a.x0 + (a.x1 - a.x0) * k / 4.0;
+  }
+  for (int k = 0; k <= a.x_intervals; ++k) {
+    double x = a.x0 + (a.x1 - a.x0) * k / a.x_intervals;
     s << "<text x='" << a.px(x) << "' y='" << H - B + 16 << "' class='xl'>"
-      << (time_axis ? hours(x) : num(x, a.x1 - a.x0 < 10 ? 1 : 0)) << "</text>";
+      << (time_axis ? tick_time(x) : num(x, a.x1 - a.x0 < 10 ? 1 : 0)) << "</text>";
   }
   s << "<text x='" << (L + W - R) / 2 << "' y='" << H - 4 << "' class='xl'>" << esc(xlabel)
     << "</text>";
@@ -121,7 +147,8 @@ std::string line_chart(const std::vector<series_point>& s, const std::string& ti
   double y1 = 1;
   for (const auto& p : s)
     y1 = std::max(y1, p.value);
-  axes a{0, x1, 0, y1 * 1.1};
+  axes a{0, x1, 0, 0};
+  a.y1 = round_top(y1, a.y_intervals);
   if (shade)
     for (const auto& f : *shade)
       if (f.kind == "PLC outage" || f.kind == "partition")
@@ -144,14 +171,16 @@ std::string histogram(const std::vector<double>& values, const std::string& titl
         << ": no change reached a node</text></svg>";
     return out.str();
   }
-  double hi = *std::max_element(values.begin(), values.end());
-  hi = std::max(hi, 1.0);
+  int x_intervals = 4;
+  double hi = round_top(*std::max_element(values.begin(), values.end()), x_intervals);
   const int bins = 30;
   std::vector<int> count(bins, 0);
   for (double v : values)
     ++count[std::min(bins - 1, static_cast<int>(v / hi * bins))];
   int top = *std::max_element(count.begin(), count.end());
-  axes a{0, hi, 0, top * 1.1};
+  axes a{0, hi, 0, 0};
+  a.x_intervals = x_intervals;
+  a.y1 = round_top(top, a.y_intervals);
   out << frame(title, a, "seconds from commit at PLC to applied on the node", "changes", false);
   for (int b = 0; b < bins; ++b) {
     double x = hi * b / bins, xe = hi * (b + 1) / bins;
@@ -165,7 +194,7 @@ std::string histogram(const std::vector<double>& values, const std::string& titl
   out << "<polyline class='cdf' points='";
   for (int k = 0; k <= 100; ++k) {
     double v = sorted[std::min(sorted.size() - 1, sorted.size() * k / 100)];
-    out << num(a.px(v), 1) << "," << num(a.py(top * 1.1 * k / 100.0), 1) << " ";
+    out << num(a.px(v), 1) << "," << num(a.py(a.y1 * k / 100.0), 1) << " ";
   }
   out << "'/>";
   for (double p : {50.0, 90.0, 99.0}) {
@@ -213,7 +242,7 @@ std::string fault_timeline(const run_report& r) {
   }
   for (int k = 0; k <= 4; ++k) {
     double x = a.x1 * k / 4.0;
-    out << "<text x='" << a.px(x) << "' y='" << h - B + 16 << "' class='xl'>" << hours(x)
+    out << "<text x='" << a.px(x) << "' y='" << h - B + 16 << "' class='xl'>" << tick_time(x)
         << "</text>";
   }
   out << "</svg>";
