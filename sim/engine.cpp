@@ -26,8 +26,10 @@
 #include "actors/resources.hpp"
 #include "actors/runtime_config.hpp"
 #include "actors/ticket.hpp"
+#include "drivers/mechanism_driver.hpp"
 #include "node/admission.hpp"
 #include "node/desired_state.hpp"
+#include "sim/shard.hpp"
 #include "sim/virtual_node.hpp"
 
 namespace pl::sim {
@@ -41,6 +43,8 @@ constexpr std::size_t max_violations = 100;
 /// How long a container may outlive its expiry: the node manager's expiry
 /// timer runs every 60 s (node_manager_config::maintenance), plus a margin.
 constexpr std::int64_t expiry_grace = 65;
+/// Real time: how often the engine reads the shards' reports.
+constexpr sim_time shard_tick = 100'000;
 
 xv str(const std::string& s) {
   return xmlrpc_c::value_string(s);
@@ -96,6 +100,8 @@ struct vnode {
   sim_time phase = 0;
   pl::node::node_capacity capacity;
   std::unique_ptr<virtual_node> vn;
+  /// Real time: what the node's shard last saw it hold (no `vn` here).
+  std::map<std::string, sliver_spec> shard_held;
   /// What the node manager holds (its records' specs), read after each sync.
   std::map<std::string, sliver_spec> specs;
   std::int64_t actions_done = 0;
@@ -205,6 +211,8 @@ public:
           boot(n, "first boot");
       });
     }
+    if (opt_.shards)
+      start_shards();
     schedule_timeline();
     schedule_churn();
     end_ = (sc_.duration + sc_.quiet) * 1'000'000;
@@ -240,6 +248,11 @@ public:
       report_.rss_per_node_bytes =
           static_cast<double>(report_.rss_end_kib - report_.rss_before_nodes_kib) * 1024.0 /
           static_cast<double>(nodes_.size());
+    if (opt_.shards) {
+      // The final state as the shards see it now, not as last reported.
+      take_views(opt_.shards->snapshot());
+      report_.shards = opt_.shards->describe();
+    }
     final_check();
     if (opt_.progress)
       opt_.progress(progress_line());
@@ -391,6 +404,8 @@ private:
     report_.rss_before_nodes_kib = resident_kib();
     auto keys = plc_.ticket_key();
     for (auto& n : nodes_) {
+      if (opt_.shards)
+        break; // real time: the shards host the nodes (start_shards)
       virtual_node_config c;
       c.node_id = n.node_id;
       c.hostname = n.hostname;
@@ -665,13 +680,122 @@ private:
     case event_kind::break_node:
       for (int i : resolve(e.nodes, sc_, rng_)) {
         nodes_[static_cast<std::size_t>(i)].broken = true;
-        nodes_[static_cast<std::size_t>(i)].vn->containers().ignore_deletions(true);
+        if (auto& vn = nodes_[static_cast<std::size_t>(i)].vn)
+          vn->containers().ignore_deletions(true);
+        else
+          shard_apply(shard_op::break_node, {i}, label);
         log("node " + std::to_string(i) + " broken (ignores deletions) by " + label);
         report_.faults.push_back(
             {secs(), secs(), "broken node", nodes_[static_cast<std::size_t>(i)].hostname});
       }
       break;
+    case event_kind::redeem_ticket: {
+      auto nodes = resolve(e.nodes, sc_, rng_);
+      when_plc_up([=, this] { redeem_ticket(e.slice, e.broker, nodes, label); }, label);
+      break;
     }
+    case event_kind::set_loans:
+      for (int i : resolve(e.nodes, sc_, rng_))
+        set_loans(nodes_[static_cast<std::size_t>(i)], e, label);
+      break;
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Tickets and loans: a broker's and a sliver's calls to a node
+
+  /// A broker gets the slice's ticket from PLC (GetSliceTicket) and presents
+  /// it at each node, as a sliver calling the node's Ticket method would: the
+  /// node's ticket desk verifies it with PLC's key and hands it to the node
+  /// manager's redeem path.
+  void redeem_ticket(const std::string& slice, const std::string& broker,
+                     const std::vector<int>& nodes, const std::string& label) {
+    xv text;
+    if (!try_admin("GetSliceTicket", {str(slice)}, label, &text))
+      return;
+    auto ticket_text = xmlrpc_c::value_string(text).cvalue();
+    log("ticket for " + slice + " issued by PLC (" + label + ")");
+    int redeemed = 0;
+    for (int i : nodes) {
+      auto& n = nodes_[static_cast<std::size_t>(i)];
+      auto who = "node " + std::to_string(i) + ": ticket for " + slice;
+      if (!n.up || !n.vn->up()) {
+        log(who + " not presented (node down)");
+        continue;
+      }
+      if (!broker.empty() && !n.vn->containers().holds(broker)) {
+        log(who + " not presented: broker " + broker + " has no sliver there");
+        continue;
+      }
+      const auto nm = *n.vn->manager();
+      auto node_id = n.node_id;
+      auto result = n.vn->tickets().redeem(ticket_text, [&](const signed_ticket& t) -> std::string {
+        auto rec = redeemable_ticket(t, node_id);
+        if (!rec)
+          return "the ticket cannot be used: " + drivers::describe(rec.error());
+        auto r = ask<caf::ok_atom>(nm, redeem_atom_v, std::move(*rec));
+        return r ? std::string{} : drivers::describe(r.error());
+      });
+      if (!result.check.valid()) {
+        log(who + " refused: " + std::string{to_string(result.check.verdict)} + ": " +
+            result.check.message);
+        continue;
+      }
+      if (!result.delivery_error.empty()) {
+        log(who + " not redeemed: " + result.delivery_error);
+        continue;
+      }
+      ++redeemed;
+      n.redeemed.insert(slice);
+      n.cause[slice] = label;
+      std::erase_if(n.pending, [&](const pending_change& p) { return p.slice == slice; });
+      n.pending.push_back({q_.now(), slice, true, "", "", label});
+      n.last_request = q_.now();
+      drain();
+      after_sync(n, "redeemed a ticket for " + slice);
+    }
+    log("ticket for " + slice + " redeemed on " + std::to_string(redeemed) + " of " +
+        std::to_string(nodes.size()) + " nodes" + (broker.empty() ? "" : " by broker " + broker) +
+        " (" + label + ")");
+  }
+
+  /// The lender's sliver calls SetLoans on its node (the node manager checks
+  /// and applies the loans, or refuses them as a whole).
+  void set_loans(vnode& n, const timeline_event& e, const std::string& label) {
+    auto who = "node " + std::to_string(n.index) + ": SetLoans " + e.slice;
+    if (!n.up || !n.vn->up()) {
+      log(who + " not called (node down)");
+      return;
+    }
+    std::vector<loan> loans;
+    std::string what;
+    for (const auto& l : e.loans) {
+      loans.push_back({e.slice, l.to, l.resource, l.amount});
+      what +=
+          (what.empty() ? "" : ", ") + std::to_string(l.amount) + " " + l.resource + " to " + l.to;
+    }
+    const auto nm = *n.vn->manager();
+    auto r = ask<caf::ok_atom>(nm, loans_atom_v, e.slice, e.slice, loans);
+    if (!r) {
+      log(who + " refused: " + drivers::describe(r.error()) + " (" + label + ")");
+      return;
+    }
+    log(who + ": lends " + (what.empty() ? "nothing" : what) + " (" + label + ")");
+    drain();
+    // What the borrowers now get, as the node manager computes it.
+    std::set<std::pair<std::string, std::string>> shown;
+    for (const auto& l : e.loans) {
+      if (!shown.insert({l.to, l.resource}).second)
+        continue;
+      auto eff = ask<rspec>(nm, effective_atom_v, std::string{"root"}, l.to);
+      if (eff)
+        log("node " + std::to_string(n.index) + ": " + l.to + " effective " + l.resource + "=" +
+            std::to_string(eff->value_of(l.resource)));
+      else
+        log("node " + std::to_string(n.index) + ": " + l.to +
+            " has no effective rspec: " + drivers::describe(eff.error()));
+    }
+    after_sync(n, "set loans");
   }
 
   void schedule_churn() {
@@ -765,7 +889,10 @@ private:
       return;
     n.up = false;
     ++n.generation; // cancels a first boot still to come
-    n.vn->crash();
+    if (n.vn)
+      n.vn->crash();
+    else
+      shard_apply(shard_op::crash, {i}, label);
     log("node " + std::to_string(i) + " crashed (" + label + ")");
     report_.faults.push_back({secs(), secs() + static_cast<double>(down), "crash", n.hostname});
     if (down > 0)
@@ -776,13 +903,23 @@ private:
     auto& n = nodes_[static_cast<std::size_t>(i)];
     ++n.generation;
     n.up = true;
-    n.vn->crash(); // a reboot of a running node: its actors go first
+    if (n.vn)
+      n.vn->crash(); // a reboot of a running node: its actors go first
     boot(n, label);
   }
 
   /// Starts the node's actors: the node manager resumes from its records
   /// (expiring what is due) and polls at once.
   void boot(vnode& n, const std::string& label) {
+    if (!n.vn) {
+      // Real time: every node started with its shard; a later boot is a
+      // reboot there.
+      if (label != "first boot") {
+        shard_apply(shard_op::reboot, {n.index}, label);
+        log("node " + std::to_string(n.index) + " booted (" + label + ")");
+      }
+      return;
+    }
     if (auto err = n.vn->boot()) {
       add_violation("node boots", n.index,
                     n.hostname + " cannot start its node manager: " + caf::to_string(err), label);
@@ -795,12 +932,31 @@ private:
   void plc_outage(sim_time duration, const std::string& label) {
     plc_down_until_ = std::max(plc_down_until_, q_.now() + duration * 1'000'000);
     log("PLC down for " + format_duration(duration) + " (" + label + ")");
+    if (opt_.shards) {
+      // The real PLC stays up: every node is cut off from it instead, and
+      // users' changes wait as they do in virtual time.
+      std::vector<int> all;
+      for (const auto& n : nodes_)
+        all.push_back(n.index);
+      shard_apply(shard_op::partition, all, label);
+      after(duration * 1'000'000, [this, label] {
+        if (q_.now() < plc_down_until_)
+          return; // a later outage heals them
+        std::vector<int> reachable;
+        for (const auto& n : nodes_)
+          if (!n.partitioned)
+            reachable.push_back(n.index);
+        shard_apply(shard_op::heal, reachable, label + " (PLC back)");
+      });
+    }
     report_.faults.push_back({secs(), secs() + static_cast<double>(duration), "PLC outage", ""});
   }
 
   void partition(const std::vector<int>& nodes, sim_time duration, const std::string& label) {
     for (int i : nodes)
       nodes_[static_cast<std::size_t>(i)].partitioned = true;
+    if (opt_.shards)
+      shard_apply(shard_op::partition, nodes, label);
     log("partition: " + std::to_string(nodes.size()) + " nodes cut off from PLC for " +
         format_duration(duration) + " (" + label + ")");
     report_.faults.push_back({secs(), secs() + static_cast<double>(duration), "partition",
@@ -808,6 +964,8 @@ private:
     after(duration * 1'000'000, [this, nodes, label] {
       for (int i : nodes)
         nodes_[static_cast<std::size_t>(i)].partitioned = false;
+      if (opt_.shards && q_.now() >= plc_down_until_)
+        shard_apply(shard_op::heal, nodes, label + " (healed)");
       log("partition healed (" + label + ")");
     });
   }
@@ -940,10 +1098,81 @@ private:
     check_node(n, what);
   }
 
-  static std::size_t live_slivers(const vnode& n) { return n.vn->containers().held().size(); }
+  // -------------------------------------------------------------------------
+  // Real time: the nodes are real node managers on CAF's scheduler, hosted
+  // by shards (sim/shard.hpp); the engine reads what they hold from the
+  // shards' reports.
+
+  /// What node `n` holds: its containers (virtual time) or what its shard
+  /// last saw (real time).
+  static const std::map<std::string, sliver_spec>& held(const vnode& n) {
+    return n.vn ? n.vn->containers().held() : n.shard_held;
+  }
+
+  static std::size_t live_slivers(const vnode& n) { return held(n).size(); }
+
+  /// Deals the nodes to the shards, which start them (each polls at once).
+  void start_shards() {
+    auto cfg = opt_.shards->config();
+    cfg.poll_interval_ms = sc_.poll_interval * 1000;
+    cfg.poll_jitter_ms = cfg.poll_interval_ms / 4;
+    cfg.seed = sc_.seed;
+    std::vector<shard_node> hosted;
+    for (const auto& n : nodes_)
+      hosted.push_back({n.index, n.node_id, n.hostname, n.key, n.capacity.cpu_reservable,
+                        n.capacity.net_cap_kbps, n.capacity.disk_pool_kb.value_or(0)});
+    opt_.shards->start(cfg, hosted);
+    for (const auto& line : opt_.shards->describe())
+      log("shard: " + line);
+    after(shard_tick, [this] { read_shards(); });
+  }
+
+  /// Tells the shards about a fault; a refusal is a violation (the run no
+  /// longer simulates what the scenario says).
+  void shard_apply(shard_op op, const std::vector<int>& nodes, const std::string& label) {
+    if (nodes.empty())
+      return;
+    std::vector<std::int32_t> indexes(nodes.begin(), nodes.end());
+    for (const auto& err : opt_.shards->apply(op, indexes))
+      add_violation("shards follow the scenario", -1, err, label);
+  }
+
+  /// Takes the shards' reports of nodes whose slivers changed.
+  void read_shards() {
+    take_views(opt_.shards->changes());
+    if (q_.now() + shard_tick <= end_)
+      after(shard_tick, [this] { read_shards(); });
+  }
+
+  void take_views(const std::vector<node_view>& views) {
+    for (const auto& v : views) {
+      if (v.index < 0 || static_cast<std::size_t>(v.index) >= nodes_.size())
+        continue;
+      auto& n = nodes_[static_cast<std::size_t>(v.index)];
+      if (!v.up)
+        continue; // a crashed node keeps what it held, as its records do
+      n.shard_held.clear();
+      n.specs.clear();
+      for (const auto& s : v.slivers) {
+        n.shard_held.emplace(s.name, s);
+        n.specs.emplace(s.name, s);
+      }
+      n.refused.clear();
+      for (const auto& r : v.refusals) {
+        n.refused[r.slice] = r.reason;
+        if (refusal_seen_.insert(n.hostname + ": " + r.slice + ": " + r.reason).second)
+          report_.refusals.push_back(n.hostname + ": " + r.slice + ": " + r.reason);
+      }
+      log("node " + std::to_string(n.index) + " holds " + std::to_string(live_slivers(n)) +
+          " slivers" +
+          (n.refused.empty() ? "" : ", " + std::to_string(n.refused.size()) + " refused"));
+      converge(n, q_.now());
+      check_node(n, "synced");
+    }
+  }
 
   bool satisfied(const vnode& n, const pending_change& p) const {
-    bool held = n.vn->containers().holds(p.slice);
+    bool held = engine::held(n).count(p.slice) > 0;
     if (!p.present)
       return !held;
     auto it = n.specs.find(p.slice);
@@ -1003,7 +1232,7 @@ private:
     std::int64_t cpu_pct = 0;
     std::int64_t net_min = 0;
     for (const auto& [name, spec] : n.specs) {
-      if (!n.vn->containers().holds(name))
+      if (!held(n).count(name))
         continue;
       cpu_pct += spec.resources.value_of("cpu_pct");
       net_min += spec.resources.value_of("net_min_rate");
@@ -1031,7 +1260,7 @@ private:
   /// the node manager's maintenance period (its expiry timer).
   void check_expiry(const vnode& n) {
     auto now = epoch_now();
-    for (const auto& [name, held] : n.vn->containers().held()) {
+    for (const auto& [name, held] : engine::held(n)) {
       auto it = n.specs.find(name);
       auto expires = it != n.specs.end() ? it->second.expires : held.expires;
       if (expires > 0 && now - expires > expiry_grace)
@@ -1092,8 +1321,9 @@ private:
         if (live_delegated.count(name))
           w.insert(name);
       std::set<std::string> have;
-      for (const auto& [name, spec] : n.vn->containers().held())
+      for (const auto& [name, spec] : held(n))
         have.insert(name);
+      report_.final_state[n.hostname] = {have.begin(), have.end()};
       for (const auto& name : have)
         if (!w.count(name))
           add_violation("slices where PLC says", n.index,

@@ -1,9 +1,12 @@
 #include "sim/scenario.hpp"
 
+#include "actors/resources.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -201,6 +204,8 @@ const std::vector<std::pair<std::string_view, event_kind>>& event_names() {
       {"plc_outage", event_kind::plc_outage},
       {"partition", event_kind::partition},
       {"break_node", event_kind::break_node},
+      {"redeem_ticket", event_kind::redeem_ticket},
+      {"set_loans", event_kind::set_loans},
   };
   return names;
 }
@@ -647,6 +652,41 @@ scenario parse_scenario(std::string_view text, const std::string& file_name,
         nodes_key(true);
         duration_key(true);
         break;
+      case event_kind::redeem_ticket:
+        r.only_keys(*t, where, {"at", "event", "slice", "nodes", "broker"});
+        slice_key();
+        nodes_key(true);
+        if (auto n = get(*t, "broker")) {
+          e.broker = read_slice_name(*n, where + ".broker");
+          check_site(*n, e.broker, where + ".broker");
+        }
+        break;
+      case event_kind::set_loans: {
+        r.only_keys(*t, where, {"at", "event", "slice", "nodes", "loans"});
+        slice_key();
+        nodes_key(true);
+        const auto& list = need("loans");
+        const auto* arr = list.as_array();
+        if (!arr)
+          r.fail(list, where + ".loans: expected a list of [to, resource, amount]");
+        int k = 0;
+        for (const auto& item : *arr) {
+          auto at_k = where + ".loans[" + std::to_string(k++) + "]";
+          const auto* one = item.as_array();
+          if (!one || one->size() != 3)
+            r.fail(item, at_k + ": expected [to, resource, amount]");
+          loan_decl l;
+          l.to = read_slice_name(*one->get(0), at_k + ".to");
+          check_site(*one->get(0), l.to, at_k + ".to");
+          l.resource = r.string(*one->get(1), at_k + ".resource");
+          if (!pl::is_resource(l.resource))
+            r.fail(*one->get(1), at_k + ".resource: unknown resource '" + l.resource + "'");
+          l.amount = r.integer(*one->get(2), at_k + ".amount", 0,
+                               std::numeric_limits<std::int64_t>::max());
+          e.loans.push_back(std::move(l));
+        }
+        break;
+      }
       }
       sc.timeline.push_back(std::move(e));
     }

@@ -93,6 +93,15 @@ enum class event_kind {
   plc_outage,              ///< duration
   partition,               ///< nodes cut off from PLC for duration
   break_node,              ///< nodes start ignoring deletions (a deliberately broken node)
+  redeem_ticket, ///< slice's ticket from PLC (GetSliceTicket), presented at nodes (+ broker)
+  set_loans,     ///< slice lends on nodes: loans (SetLoans through the node manager)
+};
+
+/// One loan of a `set_loans` event: `amount` of `resource` lent to slice `to`.
+struct loan_decl {
+  std::string to;
+  std::string resource;
+  std::int64_t amount = 0;
 };
 
 std::string_view to_string(event_kind k);
@@ -107,6 +116,11 @@ struct timeline_event {
   std::string value;
   sim_seconds duration = 0;
   sim_seconds lifetime = 0;
+  /// redeem_ticket: the slice whose sliver presents the ticket at each node
+  /// (empty: the ticket is presented by root).
+  std::string broker;
+  /// set_loans: the lender's complete list of loans (empty: it lends nothing).
+  std::vector<loan_decl> loans;
   int line = 0;
 };
 

@@ -204,3 +204,81 @@ TEST_CASE("the report is one self-contained HTML file with inline SVG") {
   CHECK(j["convergence"]["count"].get<std::size_t>() == r.report.convergence.size());
   CHECK(j["series"]["nodes_up"].size() == 4 * 60 + 1);
 }
+
+TEST_CASE("a broker redeems a delegated slice's ticket at the nodes where it has a sliver") {
+  auto r = run_text(base + R"(
+[[slices]]
+name = "t0001_deleg"
+instantiation = "delegated"
+
+[[timeline]]
+at = "1h"
+event = "redeem_ticket"
+slice = "t0001_deleg"
+nodes = "4-7"
+broker = "t0001_big"
+
+[[timeline]]
+at = "1h10m"
+event = "crash"
+nodes = [5]
+duration = "10m"
+)");
+  INFO(r.log.substr(r.log.size() > 4000 ? r.log.size() - 4000 : 0));
+  // Every invariant holds: the final check expects the delegated slice on
+  // exactly the nodes that redeemed it (and the crashed one got it back
+  // from its records).
+  CHECK(r.report.passed());
+  // The broker's slice t0001_big is on nodes 0-5: nodes 4 and 5 take the
+  // ticket, 6 and 7 have no broker sliver to present it.
+  CHECK(r.log.find("node 4 redeemed a ticket for t0001_deleg: ") != std::string::npos);
+  CHECK(r.log.find("node 5 redeemed a ticket for t0001_deleg: ") != std::string::npos);
+  CHECK(r.log.find("node 6: ticket for t0001_deleg not presented: broker t0001_big has no sliver "
+                   "there") != std::string::npos);
+  CHECK(r.log.find("ticket for t0001_deleg redeemed on 2 of 4 nodes by broker t0001_big") !=
+        std::string::npos);
+  int converged = 0;
+  for (const auto& c : r.report.convergence)
+    if (c.change.find("redeem_ticket t0001_deleg") != std::string::npos) {
+      ++converged;
+      CHECK(c.latency == 0); // the node manager acts on a ticket at once
+    }
+  CHECK(converged == 2);
+}
+
+TEST_CASE("a sliver lends resources through its node manager; an overdraw is refused") {
+  auto r = run_text(base + R"(
+[[timeline]]
+at = "1h"
+event = "set_loans"
+slice = "t0001_big"
+nodes = [0]
+loans = [["t0000_web", "cpu_pct", 10]]
+
+[[timeline]]
+at = "1h"
+event = "set_loans"
+slice = "t0001_big"
+nodes = [1]
+loans = [["t0000_web", "cpu_pct", 40]]
+
+[[timeline]]
+at = "1h"
+event = "set_loans"
+slice = "t0000_web"
+nodes = [2]
+loans = [["t0001_big", "mem_limit", 1]]
+)");
+  INFO(r.log.substr(0, 6000));
+  CHECK(r.report.passed());
+  // t0001_big holds cpu_pct 30: lending 10 gives t0000_web (none of its
+  // own) a guarantee of 10, within the node's 50% as before.
+  CHECK(r.log.find("node 0: SetLoans t0001_big: lends 10 cpu_pct to t0000_web") !=
+        std::string::npos);
+  CHECK(r.log.find("node 0: t0000_web effective cpu_pct=10") != std::string::npos);
+  // 40 of 30 is an overdraw; memory cannot be lent: refused, nothing changes.
+  CHECK(r.log.find("node 1: SetLoans t0001_big refused: ") != std::string::npos);
+  CHECK(r.log.find("node 1: t0000_web effective") == std::string::npos);
+  CHECK(r.log.find("node 2: SetLoans t0000_web refused: ") != std::string::npos);
+  CHECK(r.log.find("node 2: t0001_big effective") == std::string::npos);
+}

@@ -207,6 +207,79 @@ TEST_CASE("bad input names the file, the line and the problem") {
         "t.toml:10: churn[0]: tag churn needs 'values'");
 }
 
+TEST_CASE("ticket and loan events are read, and refused with their line") {
+  auto with = [](const std::string& extra) { return std::string{minimal} + extra; };
+  auto sc = parse_scenario(with(R"(
+[[timeline]]
+at = "10m"
+event = "redeem_ticket"
+slice = "ab0001_deleg"
+nodes = "0-3"
+broker = "ab0000_broker"
+
+[[timeline]]
+at = "20m"
+event = "set_loans"
+slice = "ab0000_web"
+nodes = [2]
+loans = [["ab0001_big", "cpu_share", 10], ["ab0001_big", "net_min_rate", 500]]
+)"),
+                           "t.toml");
+  REQUIRE(sc.timeline.size() == 2);
+  const auto& t = sc.timeline[0];
+  CHECK(t.kind == event_kind::redeem_ticket);
+  CHECK(to_string(t.kind) == "redeem_ticket");
+  CHECK(t.slice == "ab0001_deleg");
+  CHECK(t.broker == "ab0000_broker");
+  CHECK(t.nodes.text == "0-3");
+  CHECK(t.line == 11);
+  const auto& l = sc.timeline[1];
+  CHECK(l.kind == event_kind::set_loans);
+  CHECK(l.slice == "ab0000_web");
+  REQUIRE(l.loans.size() == 2);
+  CHECK(l.loans[0].to == "ab0001_big");
+  CHECK(l.loans[0].resource == "cpu_share");
+  CHECK(l.loans[0].amount == 10);
+  CHECK(l.loans[1].resource == "net_min_rate");
+  CHECK(l.loans[1].amount == 500);
+  // An empty list takes every loan back.
+  CHECK(parse_scenario(with("[[timeline]]\nat = 1\nevent = \"set_loans\"\nslice = "
+                            "\"ab0000_x\"\nnodes = 1\nloans = []\n"),
+                       "t.toml")
+            .timeline[0]
+            .loans.empty());
+
+  auto loans = [&](const std::string& list) {
+    return error_of(with("[[timeline]]\nat = \"1h\"\nevent = \"set_loans\"\nslice = "
+                         "\"ab0000_x\"\nnodes = 1\nloans = " +
+                         list + "\n"));
+  };
+  CHECK(loans(R"([["ab0001_y", "cpu_sharez", 5]])") ==
+        "t.toml:15: timeline[0].loans[0].resource: unknown resource 'cpu_sharez'");
+  CHECK(loans(R"([["ab0001_y", "cpu_share"]])") ==
+        "t.toml:15: timeline[0].loans[0]: expected [to, resource, amount]");
+  CHECK(loans(R"([["ab0001_y", "cpu_share", -1]])") ==
+        "t.toml:15: timeline[0].loans[0].amount: -1 is out of range 0..9223372036854775807");
+  CHECK(loans(R"([["zz0001_y", "cpu_share", 5]])")
+            .find("t.toml:15: timeline[0].loans[0].to: "
+                  "slice 'zz0001_y' names site 'zz0001'") == 0);
+  CHECK(loans(R"("all of it")") ==
+        "t.toml:15: timeline[0].loans: expected a list of [to, resource, amount]");
+  CHECK(error_of(with("[[timeline]]\nat = \"1h\"\nevent = \"set_loans\"\nslice = "
+                      "\"ab0000_x\"\nnodes = 1\n")) ==
+        "t.toml:10: timeline[0]: event set_loans needs 'loans'");
+  CHECK(error_of(with("[[timeline]]\nat = \"1h\"\nevent = \"redeem_ticket\"\nslice = "
+                      "\"ab0000_x\"\n")) ==
+        "t.toml:10: timeline[0]: event redeem_ticket needs 'nodes'");
+  CHECK(error_of(with("[[timeline]]\nat = \"1h\"\nevent = \"redeem_ticket\"\nslice = "
+                      "\"ab0000_x\"\nnodes = 1\nbroker = \"Broker\"\n")) ==
+        "t.toml:15: timeline[0].broker: 'Broker' is not a slice name (<site>_<name>: lower-case "
+        "letters, digits, '_')");
+  CHECK(error_of(with("[[timeline]]\nat = \"1h\"\nevent = \"redeem_ticket\"\nslice = "
+                      "\"ab0000_x\"\nnodes = 1\nloans = []\n")) ==
+        "t.toml:15: timeline[0]: unknown key 'loans' (known: at, event, slice, nodes, broker)");
+}
+
 TEST_CASE("overrides change nodes, seed and duration") {
   scenario_overrides o;
   o.nodes = 40;
