@@ -273,8 +273,12 @@ public:
       report_.plc_latency[method] = s;
     }
     std::uint64_t slivers = 0;
-    for (const auto& n : nodes_)
+    for (const auto& n : nodes_) {
       slivers += live_slivers(n);
+      auto& held = report_.final_state[n.hostname];
+      for (const auto& [name, spec] : n.vn->containers().held())
+        held.push_back(name);
+    }
     report_.final_slivers = slivers;
     log(std::string{"end: "} + (report_.passed() ? "passed" : "FAILED") + ", " +
         std::to_string(report_.violations.size()) + " violations");

@@ -212,7 +212,8 @@ int main(int argc, char** argv) {
               << report.nodes << " nodes, " << report.final_slivers << " slivers, "
               << report.convergence.size() << " changes converged (p50 " << percentile(lat, 50)
               << " s, p99 " << percentile(lat, 99) << " s), " << report.plc_calls << " PLC calls, "
-              << report.violations.size() << " violations\n";
+              << report.violations.size() << " violations, "
+              << static_cast<std::int64_t>(report.rss_per_node_bytes / 1024) << " KiB per node\n";
     for (const auto& v : report.violations)
       std::cout << "  violation (" << v.invariant << "): " << v.what
                 << (v.cause.empty() ? "" : "; after " + v.cause) << "\n";

@@ -270,6 +270,10 @@ json to_json(const run_report& r) {
   j["virtual_seconds"] = r.virtual_seconds;
   j["wall_seconds"] = r.wall_seconds;
   j["setup_wall_seconds"] = r.setup_wall_seconds;
+  j["memory"] = {{"rss_before_nodes_kib", r.rss_before_nodes_kib},
+                 {"rss_end_kib", r.rss_end_kib},
+                 {"peak_rss_kib", r.peak_rss_kib},
+                 {"rss_per_node_bytes", r.rss_per_node_bytes}};
   j["events"] = r.events;
   j["convergence"] = {{"count", lat.size()},
                       {"p50", percentile(lat, 50)},
@@ -358,6 +362,10 @@ std::string html_report(const run_report& r) {
                       "/s), " + std::to_string(r.plc_failures) + " failed or unreachable");
   row("messages", std::to_string(r.messages) + " (" +
                       num(r.virtual_seconds > 0 ? r.messages / r.virtual_seconds : 0, 2) + "/s)");
+  row("memory", num(r.rss_per_node_bytes / 1024.0, 1) + " KiB per virtual node (resident set " +
+                    num(r.rss_before_nodes_kib / 1024.0, 1) + " MiB before the nodes, " +
+                    num(r.rss_end_kib / 1024.0, 1) + " MiB at the end, peak " +
+                    num(r.peak_rss_kib / 1024.0, 1) + " MiB)");
   h << "</table>\n";
   if (!r.violations.empty()) {
     h << "<h2>Invariant violations</h2><table><tr><th>at</th><th>invariant</th><th>what</th>"

@@ -203,6 +203,15 @@ TEST_CASE("the report is one self-contained HTML file with inline SVG") {
   CHECK(j["nodes"] == 12);
   CHECK(j["convergence"]["count"].get<std::size_t>() == r.report.convergence.size());
   CHECK(j["series"]["nodes_up"].size() == 4 * 60 + 1);
+  // Memory per virtual node: the resident set's growth from before the nodes
+  // were made to the end, over the nodes.
+  const auto& m = j["memory"];
+  CHECK(m["rss_before_nodes_kib"].get<std::int64_t>() > 0);
+  CHECK(m["peak_rss_kib"].get<std::int64_t>() >= m["rss_end_kib"].get<std::int64_t>());
+  CHECK(m["rss_per_node_bytes"].get<double>() ==
+        Approx((m["rss_end_kib"].get<double>() - m["rss_before_nodes_kib"].get<double>()) * 1024.0 /
+               12));
+  CHECK(html.find("KiB per virtual node") != std::string::npos);
 }
 
 TEST_CASE("a broker redeems a delegated slice's ticket at the nodes where it has a sliver") {
