@@ -484,9 +484,11 @@ void api_server::stop() {
     tcp->close();
   for (auto& [name, l] : slivers) {
     l->close();
+    // The directory stays: running slivers have it bind-mounted, and the
+    // next nodemgr's socket must appear in that same directory (a new one
+    // would be invisible to them).
     std::error_code fec;
     std::filesystem::remove(st.cfg.run_dir / name / st.cfg.socket_name, fec);
-    std::filesystem::remove(st.cfg.run_dir / name, fec);
   }
   // Calls in progress finish (each is bounded by the node manager timeout).
   st.workers.join();

@@ -115,7 +115,9 @@ public:
   std::filesystem::path socket_path(const std::string& name) const;
 
   /// Stops listening, closes every connection, waits for calls in progress
-  /// and joins the threads. Idempotent; also done by the destructor.
+  /// and joins the threads; removes the sockets but keeps their directories
+  /// (bind-mounted into running slivers). Idempotent; also done by the
+  /// destructor.
   void stop();
 
 private:

@@ -15,6 +15,7 @@ parent group named for this run). The cases, in order:
 4. from inside sliver lnx_a (entered with pl-vsh, i.e. the driver's enter, as the slice account)
    a call to the local API over the unix socket bind-mounted into the sliver: Start(lnx_b) is
    fault 108 until lnx_a is in lnx_b's delegations (slice tag), then Stop and Start(lnx_b) work;
+   after a graceful restart of nodemgr (SIGTERM) the same socket path answers again;
 5. ssh to a loopback sshd (free port, throwaway host key, configured by `plnode-setup ssh`) as
    the slice account with the member's key lands inside the sliver with the login shell of the
    sliver's /etc/passwd; another key is refused;
@@ -49,7 +50,7 @@ NODEMGR = PLCD = PL_VSH = PLNODE_SETUP = NM_CALL = None
 DEADLINE = 120  # seconds to wait for a change to reach the node (a bound, not a measurement)
 APPLETS = ["sh", "ash", "cat", "hostname", "sleep", "id", "ls", "echo", "tr", "find", "test",
            "grep", "true"]
-# The local API socket inside a sliver (node/README.md, Local API).
+# The local API socket inside a sliver (drivers' api_mount + the server's socket name).
 SOCKET_CANDIDATES = ["/run/planetlab/api/nm.sock"]
 
 
@@ -253,6 +254,8 @@ images_dir = "{os.path.join(base, 'images')}"
 [login]
 vsh = "{os.path.join(cls.sbin, 'pl-vsh')}"
 group = "{cls.group}"
+[conf_files]
+enabled = false
 """)
         cls.start_nodemgr()
 
@@ -304,13 +307,13 @@ group = "{cls.group}"
         return xmlrpc.client.ServerProxy(self.url, context=self.context, allow_none=True)
 
     def tag(self, slice_name, tagname, value):
-        api = self.plc()
-        tags = api.GetSliceTags(self.admin, {"slice_id": self.slice_ids[slice_name],
-                                                  "tagname": tagname})
-        if tags:
-            api.UpdateSliceTag(self.admin, tags[0]["slice_tag_id"], value)
-        else:
-            api.AddSliceTag(self.admin, self.slice_ids[slice_name], tagname, value)
+        with self.plc() as api:
+            tags = api.GetSliceTags(self.admin, {"slice_id": self.slice_ids[slice_name],
+                                                 "tagname": tagname})
+            if tags:
+                api.UpdateSliceTag(self.admin, tags[0]["slice_tag_id"], value)
+            else:
+                api.AddSliceTag(self.admin, self.slice_ids[slice_name], tagname, value)
 
     # --- the cases -------------------------------------------------------------------------
 
@@ -394,6 +397,17 @@ group = "{cls.group}"
         fault, code, out = call("Start", "lnx_b")
         self.assertEqual((fault, code), (None, 0), out)
         wait_for("lnx_b to run again", lambda: self.running_init("lnx_b"))
+        # A graceful restart of nodemgr (SIGTERM): the running sliver still reaches the new
+        # nodemgr through its socket (the bind-mounted directory must survive).
+        init_a = self.running_init("lnx_a")
+        self.nodemgr.terminate()
+        self.assertEqual(self.nodemgr.wait(timeout=60), 0, self.log())
+        type(self).start_nodemgr()
+        fault, code, out = wait_for("the socket in lnx_a to answer after a restart",
+                                    lambda: (lambda r: r if r[1] == 0 else None)(
+                                        call("GetRSpec", "lnx_b")))
+        self.assertIsNone(fault, out)
+        self.assertEqual(self.running_init("lnx_a"), init_a)
 
     def test_5_ssh_as_the_slice_lands_in_the_sliver(self):
         if not os.path.exists("/usr/sbin/sshd"):
@@ -434,8 +448,9 @@ group = "{cls.group}"
 
     def test_6_deleting_the_slices_removes_the_slivers(self):
         inits = {n: self.running_init(n) for n in ("lnx_a", "lnx_b")}
-        for name in ("lnx_a", "lnx_b"):
-            self.plc().DeleteSlice(self.admin, self.slice_ids[name])
+        with self.plc() as api:
+            for name in ("lnx_a", "lnx_b"):
+                api.DeleteSlice(self.admin, self.slice_ids[name])
         for name in ("lnx_a", "lnx_b"):
             wait_for(name + " to be destroyed", lambda: not self.record(name) or None)
             if inits[name]:
