@@ -389,7 +389,6 @@ int run(nodemgr_config c) {
             out[n] = {i->second.first, i->second.second};
         return out;
       };
-      nm_cfg.byte_caps.net = actors.net;
       nm_cfg.byte_caps.period = std::chrono::seconds(c.byte_cap_period);
       nm_cfg.byte_caps.state_file = c.state_dir / "bytecaps";
     } else {

@@ -576,31 +576,23 @@ void caps_read_done(self_ptr self, caf::expected<std::map<std::string, tx_counte
     else if (was && !is)
       spdlog::info("node.bytecap event=uncapped slice={} window_end={}", name, s.window_end);
     auto sent = st.cap_sent.find(name);
-    if (is) {
-      // Put every round while capped: the ceiling falls as the window runs
-      // out, and a sliver's own rspec update may have raced with the last.
-      std::pair<std::int64_t, std::int64_t> ceiling{s.net_max_rate, s.net_i2_max_rate};
-      if (st.cfg.byte_caps.net)
-        self->request(*st.cfg.byte_caps.net, st.cfg.action_timeout, caf::put_atom_v, name,
-                      with_byte_cap(st, name, e->second))
-            .then([](caf::ok_atom) {},
-                  [name](caf::error& err) {
-                    spdlog::warn("node.bytecap event=apply_failed slice={} error=\"{}\"", name,
-                                 describe(err));
-                  });
-      st.cap_sent[name] = ceiling;
-      if (s.newly_capped || !was)
+    if (is || sent != st.cap_sent.end()) {
+      // Through the sliver actor, so the ceiling reaches the net controller
+      // after any effective rspec the sliver is still handing on. Put every
+      // round while capped: the ceiling falls as the window runs out.
+      self->request(sliver_of(self, name), st.cfg.action_timeout, effective_atom_v,
+                    with_byte_cap(st, name, e->second))
+          .then([](caf::ok_atom) {},
+                [name](caf::error& err) {
+                  spdlog::warn("node.bytecap event=apply_failed slice={} error=\"{}\"", name,
+                               describe(err));
+                });
+      if (is && sent == st.cap_sent.end())
         st.count("byte_caps_applied");
-    } else if (sent != st.cap_sent.end()) {
-      if (st.cfg.byte_caps.net)
-        self->request(*st.cfg.byte_caps.net, st.cfg.action_timeout, caf::put_atom_v, name,
-                      e->second)
-            .then([](caf::ok_atom) {},
-                  [name](caf::error& err) {
-                    spdlog::warn("node.bytecap event=restore_failed slice={} error=\"{}\"", name,
-                                 describe(err));
-                  });
-      st.cap_sent.erase(sent);
+      if (is)
+        st.cap_sent[name] = {s.net_max_rate, s.net_i2_max_rate};
+      else
+        st.cap_sent.erase(sent);
     }
   }
   // Slices that left keep their bytes until their window ends.

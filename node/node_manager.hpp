@@ -83,14 +83,13 @@ struct tx_counters {
 using tx_read_fn = std::function<caf::expected<std::map<std::string, tx_counters>>(
     const std::vector<std::string>& slivers)>;
 
-/// Configures the daily byte caps (issue #6 point 8, node manager's bwmon).
+/// Configures the daily byte caps (issue #6 point 8, node manager's bwmon):
+/// a capped slice's lowered ceilings (net_max_rate, net_i2_max_rate) go to
+/// its sliver actor and so to the net controller, and every effective rspec
+/// handed to the controllers carries them until the window ends.
 struct byte_cap_options {
   /// Empty: no byte caps.
   tx_read_fn read;
-  /// The net resource controller: a slice's lowered ceiling (net_max_rate,
-  /// net_i2_max_rate) is put there, and every effective rspec handed to the
-  /// controllers carries it until the window ends.
-  std::optional<resource_controller_actor> net;
   /// How often the counters are read.
   caf::timespan period = std::chrono::minutes(5);
   /// The accounting window (bwmon: a day).
