@@ -449,6 +449,10 @@ std::vector<std::string> fleet::apply(shard_op op, const std::vector<std::int32_
     c.op = op;
     c.nodes.push_back(i);
   }
+  // Bad input changes nothing: no shard hears of a command naming a node
+  // that is on none.
+  if (!errors.empty())
+    return errors;
   caf::scoped_actor self{sys_};
   for (auto& [s, cmd] : per)
     self->request(shards_[s], timeout_, apply_atom_v, cmd)

@@ -73,7 +73,8 @@ public:
   /// naming a shard that refused.
   void start(const shard_config& cfg, const std::vector<shard_node>& nodes);
   /// Applies `op` to the nodes `indexes` (each at the shard hosting it);
-  /// returns the errors, empty when every shard took it.
+  /// returns the errors, empty when every shard took it. An index on no
+  /// shard is refused before any shard is told anything.
   std::vector<std::string> apply(shard_op op, const std::vector<std::int32_t>& indexes);
   /// The views that changed since the last call, from every shard.
   std::vector<node_view> changes();
