@@ -8,7 +8,9 @@
 #include <chrono>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
+#include <sys/un.h>
 
 #include "drivers/backend.hpp"
 #include "drivers/linux/cgroup_drivers.hpp"
@@ -263,4 +265,71 @@ TEST_CASE_METHOD(sliver_fixture,
   CHECK(kib_s <= limit_kib * 1.2);
   CHECK(kib_s >= limit_kib * 0.3);
   CHECK(WIFEXITED(writer.wait()));
+}
+
+TEST_CASE_METHOD(sliver_fixture,
+                 "the local API socket directory is bind-mounted into the sliver at "
+                 "/run/planetlab/api; a socket made again later is the one it sees",
+                 "[linux]") {
+  if (!ok)
+    return;
+  auto o = opts;
+  o.api_run_dir = tmp.path / "api";
+  auto with_api = make_backend(o);
+  REQUIRE(with_api);
+  auto dir = o.api_run_dir / "ap1";
+  auto sock = dir / "nm.sock";
+  // Listens on `sock` as the node manager's api_server does; -1 on failure.
+  auto listen_at = [&]() {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, sock.c_str(), sizeof(addr.sun_path) - 1);
+    ::unlink(sock.c_str());
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        ::listen(fd, 4) != 0) {
+      if (fd >= 0)
+        ::close(fd);
+      return -1;
+    }
+    return fd;
+  };
+  make_sliver("ap1", 32768);
+  sliver_spec spec;
+  spec.name = "ap1";
+  spec.vref = "ref";
+  REQUIRE_FALSE(with_api->containers->create(spec));
+  // The start makes the host directory when the socket is not there yet.
+  REQUIRE_FALSE(with_api->containers->start("ap1"));
+  CHECK(fs::is_directory(dir));
+  int fd = listen_at();
+  REQUIRE(fd >= 0);
+  auto [st, out] = run("ap1", {"/bin/sh", "-c", "test -S /run/planetlab/api/nm.sock && echo sock"});
+  CHECK(st == 0);
+  CHECK(out == "sock\n");
+  // nodemgr restarted: the old socket goes, a new one appears in the same
+  // directory, and the running sliver sees it without a restart.
+  ::close(fd);
+  fs::remove(sock);
+  auto [st2, out2] = run("ap1", {"/bin/sh", "-c", "ls -a /run/planetlab/api"});
+  CHECK(out2.find("nm.sock") == std::string::npos);
+  fd = listen_at();
+  REQUIRE(fd >= 0);
+  auto [st3, out3] =
+      run("ap1", {"/bin/sh", "-c", "test -S /run/planetlab/api/nm.sock && echo again"});
+  CHECK(out3 == "again\n");
+  // Stop and start again: the mount is made once per init, no error.
+  REQUIRE_FALSE(with_api->containers->stop("ap1"));
+  REQUIRE_FALSE(with_api->containers->start("ap1"));
+  auto [st4, out4] = run("ap1", {"/bin/sh", "-c", "test -S /run/planetlab/api/nm.sock && echo ok"});
+  CHECK(out4 == "ok\n");
+  // The host sees no trace of the sliver's mount namespace.
+  auto mounts = linux_fs::read_text("/proc/self/mountinfo");
+  REQUIRE(mounts);
+  CHECK(mounts->find("/run/planetlab/api") == std::string::npos);
+  ::close(fd);
+  REQUIRE_FALSE(with_api->containers->stop("ap1"));
+  REQUIRE_FALSE(with_api->containers->destroy("ap1"));
+  REQUIRE_FALSE(b->find(mechanism::disk_space)->remove("ap1"));
+  CHECK(check_teardown());
 }
