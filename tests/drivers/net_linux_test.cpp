@@ -325,7 +325,15 @@ TEST_CASE_METHOD(net_fixture, "traffic to an exempt destination uses the net_i2 
   CHECK(ex_bytes >= bytes);
   CHECK(cls(linux_net::main_minor | xid).bytes == main_before);
   // Unclassified traffic (the node's own) goes to the default class.
-  CHECK(cls(linux_net::exempt_minor | linux_net::default_xid).bytes == 0);
+  CHECK(cls(linux_net::exempt_minor | linux_net::default_xid).bytes ==
+        0); // What the node manager's byte caps read: per sliver, the bytes of its
+  // ordinary and its exempt class.
+  auto counters = net().transmit_counters();
+  REQUIRE(counters);
+  REQUIRE(counters->count("bw2") == 1);
+  CHECK(counters->at("bw2").first == cls(linux_net::main_minor | xid).bytes);
+  CHECK(counters->at("bw2").second == cls(linux_net::exempt_minor | xid).bytes);
+  CHECK(counters->at("bw2").second >= bytes);
 }
 
 TEST_CASE_METHOD(net_fixture,
