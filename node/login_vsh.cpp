@@ -69,24 +69,28 @@ int main(int argc, char** argv) {
       return fail("usage: pl-vsh [-c COMMAND] (root: pl-vsh --sliver NAME [-c COMMAND])");
     }
   }
+  std::error_code ec;
+  auto self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec)
+    return fail("cannot find its own path: " + ec.message());
   std::optional<uid_t> uid;
   if (caller != 0) {
-    // The sliver is the caller's own account: nothing else is taken from it.
+    // The sliver is the caller's own account, which must be a slice account
+    // (pl-vsh its login shell): nothing else is taken from the caller.
     auto pw = ::getpwuid(caller);
     if (!pw)
       return fail("no account for uid " + std::to_string(caller));
     sliver = pw->pw_name;
     uid = caller;
+    std::error_code sec;
+    if (fs::canonical(pw->pw_shell ? pw->pw_shell : "", sec) != self)
+      return fail(sliver + " is not a slice account (its login shell is not pl-vsh)");
   } else if (sliver.empty()) {
     return fail("root has no sliver: pl-vsh --sliver NAME [-c COMMAND]");
   }
   if (!drivers::valid_sliver_name(sliver))
     return fail("'" + sliver + "' is not a sliver name");
 
-  std::error_code ec;
-  auto self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec)
-    return fail("cannot find its own path: " + ec.message());
   auto cfg = node::login::load_vsh_config(self.parent_path() / "pl-vsh.conf");
   if (!cfg)
     return fail(drivers::describe(cfg.error()));

@@ -445,6 +445,12 @@ enabled = false
         r = ssh(self.other_key, "hostname")
         self.assertEqual(r.returncode, 255, r.stdout + r.stderr)
         self.assertNotIn("lnx_a", r.stdout)
+        # pl-vsh (setuid root) refuses a host account that is not a slice account.
+        r = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                            os.path.join(self.sbin, "pl-vsh"), "-c", "hostname"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("is not a slice account", r.stderr)
 
     def test_6_deleting_the_slices_removes_the_slivers(self):
         inits = {n: self.running_init(n) for n in ("lnx_a", "lnx_b")}
