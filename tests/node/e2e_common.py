@@ -297,8 +297,8 @@ class NodeManager:
         """The local API as a process inside sliver `name` reaches it: the unix socket
         nodemgr keeps for that sliver (`<run_dir>/<name>/nm.sock`)."""
         path = os.path.join(self.run_dir, name, "nm.sock")
-        return xmlrpc.client.ServerProxy("http://localhost/", transport=_UnixTransport(path),
-                                         allow_none=True)
+        return FreshProxy(lambda: xmlrpc.client.ServerProxy(
+            "http://localhost/", transport=_UnixTransport(path), allow_none=True))
 
     def phase(self, name):
         """The sliver's state as its own record says (GetRecord from inside it): `running`,

@@ -6,8 +6,9 @@ Two slices on the node, cpu_share 50 (set at PLC) and the default 32. The lender
 the node's local API (root's TCP port) lends 10 of its cpu_share and 1000 kbps of net_max_rate;
 GetEffectiveRSpec shows both sides moved while GetRSpec keeps PLC's values. An overdraw (below
 node manager 1.5's minimum of 32 shares), a non-loanable resource and a stranger are refused
-with 102 and change nothing; PLC raising the lender's share keeps the loan; an empty list ends
-it.
+with 102 and change nothing; PLC raising the lender's share keeps the loan. From inside the
+slivers (their unix sockets) the borrower may not change the lender's loans (108) and the lender
+ends them with an empty list.
 
 Usage: e2e_loans.py PATH_TO_PLCD PATH_TO_NODEMGR
 """
@@ -76,7 +77,15 @@ class Loans(unittest.TestCase):
         self.assertEqual(self.shares("cpu_share"), (50, 42))
         self.assertEqual(nm.api.GetLoans("e2e_lender"), loans)
 
-        self.assertEqual(nm.api.SetLoans("e2e_lender", []), 1)
+        # From inside the slivers: the borrower may not touch the lender's loans (108); the
+        # lender itself may, through its own socket.
+        wait_for("both slivers running", lambda: (
+            nm.phase("e2e_lender") == "running" and nm.phase("e2e_borrower") == "running"))
+        f = fault_of(lambda: nm.as_sliver("e2e_borrower").SetLoans("e2e_lender", []))
+        self.assertEqual(f.faultCode, 108, f.faultString)
+        self.assertEqual(nm.as_sliver("e2e_borrower").GetLoans("e2e_borrower"), [])
+        self.assertEqual(nm.api.GetLoans("e2e_lender"), loans)
+        self.assertEqual(nm.as_sliver("e2e_lender").SetLoans("e2e_lender", []), 1)
         self.assertEqual(self.shares("cpu_share"), (60, 32))
         self.assertEqual(self.shares("net_max_rate"), (1000000, 1000000))
         self.assertIsNone(nm.proc.poll(), "nodemgr ended:\n" + nm.log())

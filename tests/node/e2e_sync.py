@@ -39,6 +39,8 @@ class Sync(unittest.TestCase):
         rspec = wait_for(slice_name + " on the node", lambda: nm.rspec(slice_name))
         self.assertEqual(rspec["cpu_share"], 32)  # the resource table's default
         self.assertIn(slice_name, nm.slivers())
+        # The sliver runs, as its own record says (GetRecord through its socket).
+        wait_for(slice_name + " running", lambda: nm.phase(slice_name) == "running")
 
         api.AddSliceTag(admin, slice_id, "cpu_share", "64")
         wait_for("cpu_share 64 on the node",
@@ -48,6 +50,7 @@ class Sync(unittest.TestCase):
         api.DeleteSliceFromNodes(pi, slice_id, [nm.node_id])
         wait_for(slice_name + " gone from the node", lambda: slice_name not in nm.slivers())
         self.assertIsNone(nm.rspec(slice_name))
+        wait_for(slice_name + "'s socket gone", lambda: nm.phase(slice_name) is None)
 
     def test_1_push_alone_with_polling_off(self):
         nm = self.tb.enrol("push.e2e.example.org", poll_interval=0, push=True)
