@@ -115,6 +115,9 @@ struct node_manager_state {
   // Hooks and metrics.
   std::optional<std::vector<std::string>> socket_slivers;
   std::optional<pl::clock::time_point> run_started;
+  /// Actions done and failed in the current run (for its log line).
+  int run_done = 0;
+  int run_failed = 0;
 
   std::int64_t now() const { return cfg.clock->now_epoch(); }
   void count(const std::string& what, std::int64_t n = 1) { counters[what] += n; }
@@ -207,6 +210,7 @@ void finished(self_ptr self, const action& a, std::uint64_t generation, caf::err
   if (err) {
     record_failed(st.records, a);
     st.count("actions_failed");
+    ++st.run_failed;
     st.round_failed = true;
     spdlog::warn("node.manager event=action_failed sliver={} action={} reason=\"{}\" error=\"{}\"",
                  a.sliver, to_string(a.kind), a.reason, describe(err));
@@ -217,6 +221,9 @@ void finished(self_ptr self, const action& a, std::uint64_t generation, caf::err
   } else {
     record_done(st.records, a);
     st.count("actions_done");
+    ++st.run_done;
+    spdlog::debug("node.manager event=action_done sliver={} action={} reason=\"{}\"", a.sliver,
+                  to_string(a.kind), a.reason);
     if (a.kind == action_kind::destroy && st.records.slivers.count(a.sliver) == 0)
       st.slivers.erase(a.sliver);
   }
@@ -259,6 +266,12 @@ void run_queue(self_ptr self) {
       auto took = std::chrono::duration<double>(st.cfg.clock->now() - *st.run_started).count();
       st.run_started.reset();
       st.count("reconcile_runs");
+      if (st.run_done + st.run_failed > 0)
+        // Debug: a simulator runs thousands of node managers in one process.
+        spdlog::debug("node.manager event=reconciled actions_done={} actions_failed={} "
+                      "seconds={:.3f}",
+                      st.run_done, st.run_failed, took);
+      st.run_done = st.run_failed = 0;
       if (st.cfg.metrics)
         st.cfg.metrics->observe_reconcile(std::max(took, 0.0));
     }
