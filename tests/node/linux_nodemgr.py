@@ -441,7 +441,17 @@ enabled = false
             f.write(re.sub(r"^(lnx_a:.*):/bin/sh$", r"\1:/bin/ash", text, flags=re.M))
         r = ssh(self.key, "echo $0")
         self.assertEqual(r.stdout.strip(), "/bin/ash", r.stdout + r.stderr)
-        # Another key, or another slice's member key for a slice it is not in, is refused.
+        # An interactive login (a pty, no command): the login shell runs in the sliver.
+        r = subprocess.run(
+            ["ssh", "-F", "/dev/null", "-tt", "-i", self.key, "-p", str(self.ssh_port),
+             "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+             "-o", "UserKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes",
+             "-o", "LogLevel=ERROR", "lnx_a@127.0.0.1"],
+            input="echo IN-$(hostname)-$(id -u)\nexit\n", capture_output=True, text=True,
+            timeout=60)
+        self.assertIn("IN-lnx_a-%d" % (10000 + self.slice_ids["lnx_a"]), r.stdout,
+                      r.stdout + r.stderr + self.sshd_log())
+        # Another key is refused.
         r = ssh(self.other_key, "hostname")
         self.assertEqual(r.returncode, 255, r.stdout + r.stderr)
         self.assertNotIn("lnx_a", r.stdout)
@@ -466,7 +476,9 @@ enabled = false
             self.assertFalse(os.path.exists(os.path.join(self.state, "keys", name)))
             root = os.path.join(self.state, "drivers", "containers", name, "root")
             self.assertNotIn(root, mounts())
-        self.assertEqual(self.cgroup_dirs(slivers_only=True), [])
+        # The controllers remove the cgroups after the container is gone.
+        wait_for("the slivers' cgroups to go",
+                 lambda: self.cgroup_dirs(slivers_only=True) == [] or None)
 
     # --- helpers ---------------------------------------------------------------------------
 
