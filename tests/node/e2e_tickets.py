@@ -92,8 +92,11 @@ class Tickets(unittest.TestCase):
         self.assertEqual(nm.api.Ticket(first), 1)
         wait_for("e2e_gone running", lambda: nm.phase("e2e_gone") == "running")
 
+        mark = nm.out.mark()
         api.DeleteSlice(pi, slice_id)
-        # PLC revokes the slice's tickets and pushes the revocation: the sliver goes ...
+        # PLC revokes the slice's tickets and pushes the revocation, which reaches the node's
+        # ticket desk (nodemgr says so) whatever the polls bring; the sliver goes ...
+        nm.out.wait_line(r"event=slice_revoked slice=e2e_gone ", start=mark)
         wait_for("e2e_gone removed", lambda: "e2e_gone" not in nm.slivers())
         # ... and the ticket it had not seen yet is refused.
         f = fault_of(lambda: nm.api.Ticket(second))
