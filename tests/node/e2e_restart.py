@@ -91,7 +91,7 @@ class Restart(unittest.TestCase):
 
         failures = nm.log().count("event=poll_failed")
         mark = nm.out.mark()
-        plc.stop()
+        self.assertEqual(plc.stop(), 0, "plcd did not stop cleanly on SIGTERM")
         nm.out.wait_line(r"event=push_disconnected", start=mark)
         wait_for("a failed poll", lambda: nm.log().count("event=poll_failed") > failures)
         self.assertIsNone(nm.proc.poll(), "nodemgr ended:\n" + nm.log())
