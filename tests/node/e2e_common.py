@@ -27,6 +27,8 @@ from plcd_dev import make_data_dir  # noqa: E402
 
 # Generous: the machine is shared and slow; a condition that holds arrives long before.
 DEADLINE = float(os.environ.get("PL_E2E_DEADLINE", "120"))
+# The running testbed's log tails, added to a failed wait's message.
+_logs = None
 
 
 def wait_for(what, probe, deadline=DEADLINE):
@@ -43,8 +45,8 @@ def wait_for(what, probe, deadline=DEADLINE):
         except (OSError, xmlrpc.client.Error) as e:
             last = "%s: %s" % (type(e).__name__, e)
         if time.monotonic() > end:
-            raise AssertionError("gave up waiting for %s after %.0f s; last: %r"
-                                 % (what, deadline, last))
+            raise AssertionError("gave up waiting for %s after %.0f s; last: %r%s"
+                                 % (what, deadline, last, "\n" + _logs() if _logs else ""))
         time.sleep(0.1)
 
 
@@ -351,8 +353,10 @@ class Testbed:
     """A site with a PI and a user at a fresh plcd, and node managers enrolled on demand."""
 
     def __init__(self, plcd, nodemgr, prefix):
+        global _logs
         self.tmp, _ = make_data_dir(prefix)
         self.nodemgr = nodemgr
+        _logs = self.logs
         self.plc = Plc(plcd, self.tmp).start()
         self.nodes = []
         api, admin = self.plc.api, self.plc.admin
