@@ -455,6 +455,13 @@ enabled = false
         r = ssh(self.other_key, "hostname")
         self.assertEqual(r.returncode, 255, r.stdout + r.stderr)
         self.assertNotIn("lnx_a", r.stdout)
+        # A key added to the member at PLC reaches the node with the next GetSlivers.
+        with open(self.other_key + ".pub") as f:
+            other_pub = f.read().strip()
+        with self.plc() as api:
+            api.AddPersonKey(self.admin, "user@lnx.org", {"key_type": "ssh", "key": other_pub})
+        wait_for("the new key to let its holder in",
+                 lambda: ssh(self.other_key, "hostname").stdout.strip() == "lnx_a" or None)
         # pl-vsh (setuid root) refuses a host account that is not a slice account.
         r = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
                             os.path.join(self.sbin, "pl-vsh"), "-c", "hostname"],
