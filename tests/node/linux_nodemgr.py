@@ -18,7 +18,8 @@ parent group named for this run). The cases, in order:
    after a graceful restart of nodemgr (SIGTERM) the same socket path answers again;
 5. ssh to a loopback sshd (free port, throwaway host key, configured by `plnode-setup ssh`) as
    the slice account with the member's key lands inside the sliver with the login shell of the
-   sliver's /etc/passwd; another key is refused;
+   sliver's /etc/passwd (a command, and an interactive login on a pty); another key is refused
+   until PLC adds it to the member (AddPersonKey); pl-vsh refuses a non-slice host account;
 6. deleting the slices at PLC removes the slivers: no init, cgroup, mount or host account left.
 
 Everything is cleaned up at the end even on failure (processes, mounts, loop devices, cgroups,
