@@ -170,7 +170,7 @@ struct nm_probe {
         return s;
       if (steady::now() > deadline)
         throw std::runtime_error("the node manager did not settle within 10 minutes");
-      std::this_thread::sleep_for(std::chrono::microseconds(500));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5)); // status copies every sliver
     }
   }
 };
