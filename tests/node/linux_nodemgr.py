@@ -395,6 +395,9 @@ enabled = false
         fault, code, out = call("Stop", "lnx_b")
         self.assertEqual((fault, code), (None, 0), out)
         wait_for("lnx_b to stop", lambda: self.running_init("lnx_b") is None)
+        code, out = self.vsh("lnx_b", "true")  # no login into a stopped sliver
+        self.assertEqual(code, 1, out)
+        self.assertIn("is not running", out)
         fault, code, out = call("Start", "lnx_b")
         self.assertEqual((fault, code), (None, 0), out)
         wait_for("lnx_b to run again", lambda: self.running_init("lnx_b"))
