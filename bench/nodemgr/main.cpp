@@ -368,9 +368,14 @@ void push_latency(const std::string& plcd, const std::string& nodemgr, int slice
   std::printf("plcd: %s --dev, %s, push endpoint %s\n", plcd.c_str(), url.c_str(), push.c_str());
 
   pl::xmlrpc_client rpc{client_options(url, "")};
-  auto auth = strct({{"AuthMethod", str("password")},
-                     {"Username", str("admin@localhost")},
-                     {"AuthString", str(password)}});
+  auto password_auth = strct({{"AuthMethod", str("password")},
+                              {"Username", str("admin@localhost")},
+                              {"AuthString", str(password)}});
+  // A session: password checks are slow on purpose and would dominate each change.
+  auto session =
+      xmlrpc_c::value_string(expect(rpc.call("GetSession", {password_auth}), "GetSession"))
+          .cvalue();
+  auto auth = strct({{"AuthMethod", str("session")}, {"session", str(session)}});
   auto site = expect(rpc.call("AddSite", {auth, strct({{"name", str("Bench U")},
                                                        {"abbreviated_name", str("BU")},
                                                        {"login_base", str("bnm")},
