@@ -276,7 +276,8 @@ public:
     for (const auto& n : nodes_) {
       slivers += live_slivers(n);
       auto& held = report_.final_state[n.hostname];
-      for (const auto& [name, spec] : n.vn->containers().held())
+      held.clear();
+      for (const auto& [name, spec] : engine::held(n))
         held.push_back(name);
     }
     report_.final_slivers = slivers;
@@ -1327,7 +1328,6 @@ private:
       std::set<std::string> have;
       for (const auto& [name, spec] : held(n))
         have.insert(name);
-      report_.final_state[n.hostname] = {have.begin(), have.end()};
       for (const auto& name : have)
         if (!w.count(name))
           add_violation("slices where PLC says", n.index,

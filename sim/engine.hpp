@@ -110,7 +110,8 @@ struct run_report {
   };
   std::map<std::string, latency_stat> plc_latency;
   std::uint64_t final_slivers = 0;
-  /// Each checked node's slivers after the quiet time (hostname -> slices).
+  /// Each node's slivers at the end (hostname -> slices; a down or
+  /// partitioned node's as last known).
   std::map<std::string, std::vector<std::string>> final_state;
   /// Real time: where the nodes ran, one line per shard.
   std::vector<std::string> shards;
