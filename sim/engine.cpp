@@ -29,6 +29,11 @@
 #include "drivers/mechanism_driver.hpp"
 #include "node/admission.hpp"
 #include "node/desired_state.hpp"
+#include "plc/api/slivers.hpp"
+#include "plc/push/node_registry.hpp"
+#include "plc/push/service.hpp"
+#include "plc/push/slice_directory.hpp"
+#include "plc/store/pool.hpp"
 #include "sim/shard.hpp"
 #include "sim/virtual_node.hpp"
 
@@ -107,6 +112,9 @@ struct vnode {
   std::int64_t actions_done = 0;
   sim_time last_request = 0;      ///< when the latest GetSlivers reached PLC
   std::set<std::string> redeemed; ///< delegated slices instantiated here by a ticket
+  /// The push link's simulated connection (scenario `push = true`).
+  std::optional<caf::actor> link;
+  std::shared_ptr<bool> link_cut;
   std::vector<pending_change> pending;
   std::map<std::string, std::string> cause;   ///< slice -> last change that concerned it here
   std::map<std::string, std::string> refused; ///< slice -> admission reason
@@ -135,6 +143,74 @@ struct scratch_dir {
   scratch_dir(const scratch_dir&) = delete;
   scratch_dir& operator=(const scratch_dir&) = delete;
 };
+
+/// The simulated network between one node manager and PLC's push gateway:
+/// the node's calls go on to the gateway as this actor's (so PLC registers
+/// the link and pushes back through it), PLC's pushes go on to the node
+/// manager that said hello last. While `cut` (a partition, PLC down) both
+/// ways fail as a broken connection would.
+struct push_link_state {
+  static inline const char* name = "sim_push_link";
+  push_gateway_actor gateway;
+  std::shared_ptr<bool> cut;
+  std::function<void()> on_push;
+  caf::actor node;
+};
+
+caf::behavior push_link(caf::stateful_actor<push_link_state>* self, push_gateway_actor gateway,
+                        std::shared_ptr<bool> cut, std::function<void()> on_push) {
+  self->state.gateway = std::move(gateway);
+  self->state.cut = std::move(cut);
+  self->state.on_push = std::move(on_push);
+  auto severed = [] {
+    return pl::make_error(errc::not_connected, "simulated network: cut off from PLC");
+  };
+  // Relays a request and its answer (or error).
+  auto relay = [self](auto reply_tag, const auto& dest, auto... xs) {
+    using reply = typename decltype(reply_tag)::type;
+    auto rp = self->make_response_promise();
+    self->request(dest, caf::infinite, std::move(xs)...)
+        .then([rp](reply& r) mutable { rp.deliver(std::move(r)); },
+              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+    return rp;
+  };
+  struct str_tag {
+    using type = std::string;
+  };
+  struct ok_tag {
+    using type = caf::ok_atom;
+  };
+  return {
+      [=](challenge_atom, std::int32_t node_id) -> caf::result<std::string> {
+        if (*self->state.cut)
+          return severed();
+        return relay(str_tag{}, self->state.gateway, challenge_atom_v, node_id);
+      },
+      [=](hello_atom, node_hello& h) -> caf::result<caf::ok_atom> {
+        if (*self->state.cut)
+          return severed();
+        self->state.node = caf::actor_cast<caf::actor>(self->current_sender());
+        return relay(ok_tag{}, self->state.gateway, hello_atom_v, std::move(h));
+      },
+      [=](status_atom, node_status& st) -> caf::result<caf::ok_atom> {
+        if (*self->state.cut)
+          return severed();
+        return relay(ok_tag{}, self->state.gateway, status_atom_v, std::move(st));
+      },
+      [=](snapshot_atom, sliver_snapshot& snap) -> caf::result<caf::ok_atom> {
+        if (*self->state.cut || !self->state.node)
+          return severed();
+        self->state.on_push();
+        return relay(ok_tag{}, self->state.node, snapshot_atom_v, std::move(snap));
+      },
+      [=](revoke_atom, std::string& name, std::int64_t ts) -> caf::result<caf::ok_atom> {
+        if (*self->state.cut || !self->state.node)
+          return severed();
+        self->state.on_push();
+        return relay(ok_tag{}, self->state.node, revoke_atom_v, std::move(name), ts);
+      },
+  };
+}
 
 /// Quiets the node actors' own logging for the run (a simulation repeats
 /// their warnings thousands of times; the event log says what happened).
@@ -179,9 +255,18 @@ public:
 
   ~engine() {
     // The nodes' actors end before the actor system does.
-    for (auto& n : nodes_)
+    for (auto& n : nodes_) {
       if (n.vn)
         n.vn->crash();
+      if (n.link)
+        caf::anon_send_exit(*n.link, caf::exit_reason::user_shutdown);
+    }
+    if (push_directory_)
+      caf::anon_send_exit(*push_directory_, caf::exit_reason::user_shutdown);
+    if (push_gateway_)
+      caf::anon_send_exit(*push_gateway_, caf::exit_reason::user_shutdown);
+    if (push_registry_)
+      caf::anon_send_exit(*push_registry_, caf::exit_reason::user_shutdown);
     if (sched_)
       sched_->run();
     nodes_.clear();
@@ -405,6 +490,7 @@ private:
       n.capacity = cap;
       node_by_id_[n.node_id] = i;
     }
+    start_push();
     // The virtual nodes: built now (their backends), booted at their phase.
     report_.rss_before_nodes_kib = resident_kib();
     auto keys = plc_.ticket_key();
@@ -425,6 +511,16 @@ private:
         c.ticket_keys.add(*keys);
       int i = n.index;
       c.fetch = [this, i] { return fetch(i); };
+      if (push_gateway_) {
+        n.link_cut = std::make_shared<bool>(false);
+        n.link = sys_->spawn(push_link, *push_gateway_, n.link_cut, [this, i] {
+          report_.messages += 2;
+          messages_this_minute_ += 2;
+          nodes_[static_cast<std::size_t>(i)].last_request = q_.now();
+          synced_.emplace_back(i, "took a push");
+        });
+        c.gateway = caf::actor_cast<push_gateway_actor>(*n.link);
+      }
       auto made = virtual_node::make(*sys_, std::move(c));
       if (!made)
         throw std::runtime_error("setting up virtual node " + n.hostname + ": " +
@@ -531,6 +627,7 @@ private:
       expect(i, name, true, tag, value, label);
     }
     log("slice " + name + " added to " + std::to_string(nodes.size()) + " nodes by " + label);
+    changed(name);
   }
 
   void delete_from_nodes(const std::string& name, const std::vector<int>& nodes,
@@ -556,6 +653,7 @@ private:
       expect(i, name, false, "", "", label);
     }
     log("slice " + name + " removed from " + std::to_string(on.size()) + " nodes by " + label);
+    changed(name);
   }
 
   void delete_slice(const std::string& name, const std::string& label) {
@@ -570,6 +668,7 @@ private:
     for (int i : it->second.nodes)
       expect(i, name, false, "", "", label);
     log("slice " + name + " deleted by " + label);
+    changed(name);
   }
 
   void set_tag(const std::string& name, const std::string& tag, const std::string& value,
@@ -601,6 +700,7 @@ private:
     for (int i : s.nodes)
       expect(i, name, true, tag, value, label);
     log("slice " + name + " tag " + tag + "=" + value + " by " + label);
+    changed(name);
   }
 
   void renew(const std::string& name, sim_time lifetime, const std::string& label) {
@@ -611,6 +711,7 @@ private:
                    label))
       return;
     log("slice " + name + " renewed for " + format_duration(lifetime) + " by " + label);
+    changed(name);
   }
 
   // -------------------------------------------------------------------------
@@ -937,6 +1038,8 @@ private:
   void plc_outage(sim_time duration, const std::string& label) {
     plc_down_until_ = std::max(plc_down_until_, q_.now() + duration * 1'000'000);
     log("PLC down for " + format_duration(duration) + " (" + label + ")");
+    update_push_links();
+    at(plc_down_until_, [this] { update_push_links(); });
     if (opt_.shards) {
       // The real PLC stays up: every node is cut off from it instead, and
       // users' changes wait as they do in virtual time.
@@ -960,6 +1063,7 @@ private:
   void partition(const std::vector<int>& nodes, sim_time duration, const std::string& label) {
     for (int i : nodes)
       nodes_[static_cast<std::size_t>(i)].partitioned = true;
+    update_push_links();
     if (opt_.shards)
       shard_apply(shard_op::partition, nodes, label);
     log("partition: " + std::to_string(nodes.size()) + " nodes cut off from PLC for " +
@@ -969,6 +1073,7 @@ private:
     after(duration * 1'000'000, [this, nodes, label] {
       for (int i : nodes)
         nodes_[static_cast<std::size_t>(i)].partitioned = false;
+      update_push_links();
       if (opt_.shards && q_.now() >= plc_down_until_)
         shard_apply(shard_op::heal, nodes, label + " (healed)");
       log("partition healed (" + label + ")");
@@ -978,6 +1083,65 @@ private:
   // -------------------------------------------------------------------------
   // Virtual nodes: real node managers on the test coordinator, whose clock
   // follows the event queue
+
+  /// PLC's push side on the nodes' actor system (scenario `push = true`,
+  /// embedded PLC): plc/push's registry, gateway and slice directory on the
+  /// PLC database; the engine tells the directory about every slice it
+  /// changes, as the database's change notifications do in plcd.
+  void start_push() {
+    if (!sc_.push)
+      return;
+    auto* pool = plc_.database();
+    const pl::clock* clk = opt_.plc_clock;
+    if (pool == nullptr || clk == nullptr || opt_.shards) {
+      log("push: not available with this PLC (embedded, virtual time only); nodes poll");
+      return;
+    }
+    pl::plc::push::registry_config rc;
+    rc.lookup = pl::plc::push::database_node_lookup(*pool);
+    rc.clock = clk;
+    push_registry_ = pl::plc::push::spawn_node_registry(*sys_, std::move(rc), false);
+    push_gateway_ = pl::plc::push::spawn_push_gateway(*sys_, *push_registry_);
+    pl::plc::push::directory_config dc;
+    dc.load = [pool, clk](std::int32_t id) {
+      return pl::plc::push::load_desired_slice(*pool, *clk, id);
+    };
+    dc.live_slices = [pool, clk] {
+      auto conn = pool->acquire();
+      auto ids = pl::plc::api::live_slice_ids(*conn, clk->now_epoch());
+      return std::vector<std::int32_t>(ids.begin(), ids.end());
+    };
+    dc.registry = *push_registry_;
+    dc.clock = clk;
+    push_directory_ = pl::plc::push::spawn_slice_directory(*sys_, std::move(dc), false);
+    drain();
+    log("push: PLC's gateway is up; nodes connect at boot");
+  }
+
+  /// A slice changed at PLC: its actor pushes the difference to the nodes.
+  void changed(const std::string& name) {
+    auto it = slices_.find(name);
+    if (push_directory_ && it != slices_.end())
+      caf::anon_send(*push_directory_, caf::put_atom_v, it->second.id);
+  }
+
+  /// Cuts or restores each node's push connection as partitions and PLC
+  /// outages say; a cut connection is reported to the node manager as lost,
+  /// so it reconnects with its backoff.
+  void update_push_links() {
+    for (auto& n : nodes_) {
+      if (!n.link)
+        continue;
+      bool cut = n.partitioned || q_.now() < plc_down_until_;
+      if (cut == *n.link_cut)
+        continue;
+      *n.link_cut = cut;
+      if (cut && n.vn && n.vn->up())
+        caf::anon_send(caf::actor_cast<caf::actor>(*n.vn->manager()),
+                       caf::down_msg{n.link->address(),
+                                     caf::make_error(caf::exit_reason::remote_link_unreachable)});
+    }
+  }
 
   /// Schedules `f` at `t`; the node actors' clock is moved there first and
   /// their messages are run to quiescence afterwards.
@@ -1019,8 +1183,8 @@ private:
     while (!synced_.empty()) {
       auto nodes = std::move(synced_);
       synced_.clear();
-      for (int i : nodes)
-        after_sync(nodes_[static_cast<std::size_t>(i)]);
+      for (const auto& [i, what] : nodes)
+        after_sync(nodes_[static_cast<std::size_t>(i)], what);
     }
   }
 
@@ -1068,7 +1232,7 @@ private:
       return desired.error();
     }
     n.last_request = q_.now();
-    synced_.push_back(i);
+    synced_.emplace_back(i, "synced");
     return desired;
   }
 
@@ -1398,7 +1562,12 @@ private:
   caf::scheduler::test_coordinator* sched_ = nullptr;
   std::optional<pl::caf_clock> node_clock_;
   sim_time coordinator_now_ = 0;
-  std::vector<int> synced_; ///< nodes whose GetSlivers returned during the current drain
+  /// Nodes that took a delivery (GetSlivers, a push) during the current drain.
+  std::vector<std::pair<int, std::string>> synced_;
+  /// PLC's push side (scenario `push = true`): registry, gateway, slice directory.
+  std::optional<node_registry_actor> push_registry_;
+  std::optional<push_gateway_actor> push_gateway_;
+  std::optional<pl::plc::push::slice_directory_actor> push_directory_;
   scratch_dir disks_;
   event_queue q_;
   std::mt19937_64 rng_;

@@ -155,6 +155,8 @@ public:
 
   std::optional<verify_key> ticket_key() const override { return tickets_->public_key(); }
 
+  plc::store::connection_pool* database() override { return pool_.get(); }
+
 private:
   plc::store::local_cluster cluster_;
   const pl::clock& clock_;

@@ -23,6 +23,10 @@
 #include "actors/ticket_keys.hpp"
 #include "actors/xmlrpc_client.hpp"
 
+namespace pl::plc::store {
+class connection_pool;
+}
+
 namespace pl::sim {
 
 class plc_link {
@@ -51,6 +55,9 @@ public:
   /// PLC's public ticket key (what nodes install to verify GetSliceTicket's
   /// tickets); nullopt when the link does not know it.
   virtual std::optional<verify_key> ticket_key() const { return std::nullopt; }
+
+  /// PLC's database when it runs in this process (for its push side), else null.
+  virtual plc::store::connection_pool* database() { return nullptr; }
 
 protected:
   std::string admin_email_;

@@ -356,8 +356,9 @@ scenario parse_scenario(std::string_view text, const std::string& file_name,
   const auto* head = root["scenario"].as_table();
   if (!head)
     r.fail(1, "missing [scenario] table (name, duration, ...)");
-  r.only_keys(*head, "[scenario]",
-              {"name", "description", "seed", "duration", "quiet", "poll_interval", "latency_ms"});
+  r.only_keys(
+      *head, "[scenario]",
+      {"name", "description", "seed", "duration", "quiet", "poll_interval", "latency_ms", "push"});
   if (auto n = get(*head, "name"))
     sc.name = r.string(*n, "scenario.name");
   else
@@ -377,6 +378,11 @@ scenario parse_scenario(std::string_view text, const std::string& file_name,
   }
   if (auto n = get(*head, "latency_ms"))
     sc.latency_ms = r.number(*n, "scenario.latency_ms", 0, 60'000);
+  if (auto n = get(*head, "push")) {
+    if (!n->is_boolean())
+      r.fail(*n, "scenario.push: expected true or false");
+    sc.push = *n->value<bool>();
+  }
 
   int nodes_per_site = 0;
   if (const auto* tb = root["testbed"].as_table()) {

@@ -162,6 +162,8 @@ struct scenario {
   sim_seconds poll_interval = 300;
   /// Simulated network delay between a node and PLC, each way.
   double latency_ms = 50;
+  /// PLC pushes slice changes to connected nodes (plc/push) besides their polls.
+  bool push = false;
 
   int sites = 1;
   std::string site_prefix = "site";

@@ -291,3 +291,43 @@ loans = [["t0001_big", "mem_limit", 1]]
   CHECK(r.log.find("node 2: SetLoans t0000_web refused: ") != std::string::npos);
   CHECK(r.log.find("node 2: t0001_big effective") == std::string::npos);
 }
+
+TEST_CASE("with push on, PLC's changes reach connected nodes at once; a partition cuts the link") {
+  auto text = std::regex_replace(base, std::regex{"poll_interval = \"5m\""},
+                                 "poll_interval = \"5m\"\npush = true");
+  REQUIRE(text != base);
+  auto r = run_text(text + R"(
+[[timeline]]
+at = "1h"
+event = "partition"
+nodes = "group:left"
+duration = "30m"
+
+[[timeline]]
+at = "1h10m"
+event = "delete_slice_from_nodes"
+slice = "t0000_web"
+nodes = "0-2"
+)");
+  INFO(r.log.substr(0, 4000));
+  CHECK(r.report.passed());
+  CHECK(r.log.find("push: PLC's gateway is up") != std::string::npos);
+  // The tag change at 40m is pushed: every node applies it when it is made.
+  int pushed = 0;
+  for (const auto& c : r.report.convergence)
+    if (c.change.find("timeline[1]") != std::string::npos) {
+      ++pushed;
+      CHECK(c.latency == 0);
+    }
+  CHECK(pushed == 12);
+  CHECK(r.log.find("node 7 took a push: ") != std::string::npos);
+  // The removal from the partitioned nodes 0-2 was neither pushed nor
+  // polled until the partition healed at 1h30m (20 minutes later).
+  int removed = 0;
+  for (const auto& c : r.report.convergence)
+    if (c.change.find("timeline[4]") != std::string::npos) {
+      ++removed;
+      CHECK(c.latency >= 1200);
+    }
+  CHECK(removed == 3);
+}

@@ -280,6 +280,16 @@ loans = [["ab0001_big", "cpu_share", 10], ["ab0001_big", "net_min_rate", 500]]
         "t.toml:15: timeline[0]: unknown key 'loans' (known: at, event, slice, nodes, broker)");
 }
 
+TEST_CASE("push is off unless the scenario turns it on") {
+  CHECK_FALSE(parse_scenario(minimal, "t.toml").push);
+  auto on = std::string{minimal};
+  on.insert(on.find("\n[testbed]"), "push = true\n");
+  CHECK(parse_scenario(on, "t.toml").push);
+  auto bad = std::string{minimal};
+  bad.insert(bad.find("\n[testbed]"), "push = \"yes\"\n");
+  CHECK(error_of(bad) == "t.toml:5: scenario.push: expected true or false");
+}
+
 TEST_CASE("overrides change nodes, seed and duration") {
   scenario_overrides o;
   o.nodes = 40;
