@@ -5,10 +5,11 @@
 //
 // Each run is a separate `plsim run` process driven only through plsim's public options
 // (--nodes, --time, --out, -q) and read back through its run.json, so the figures follow
-// whatever plsim does inside (polling loops, node_manager actors, shards). Peak RSS is the
+// whatever plsim does inside (polling loops, node_manager actors, shards). Memory is the
 // plsim process's VmHWM (the embedded PLC included; PostgreSQL, and in real time plcd, are
-// other processes). A mode's ramp stops at the first run that fails, exceeds --timeout or
-// would not fit --max-rss by the measured RSS per node.
+// other processes) plus the virtual nodes' record files plsim keeps in /dev/shm (tmpfs is
+// memory too), sampled every 5 s. A mode's ramp stops at the first run that fails or exceeds
+// --timeout, or before a size the measured memory per node predicts above --max-rss-gib.
 //
 //   bench_sim_scale [--virtual 1000,3000,10000,30000,100000] [--real 1000,3000,10000]
 //                   [--timeout 900] [--max-rss-gib 16] [--keep DIR] [--progress]
@@ -24,6 +25,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -32,6 +34,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,11 +64,12 @@ struct run_result {
   int nodes = 0;
   int exit_status = -1; ///< plsim's; -1 killed (timeout or interrupt)
   bool timed_out = false;
-  double wall = 0;               ///< seconds, the whole plsim process
-  double setup = 0;              ///< seconds of it building the testbed through PLCAPI
-  double run = 0;                ///< seconds of it running the timeline
-  double virtual_s = 0;          ///< testbed seconds simulated
-  long peak_rss_kib = 0;         ///< plsim's VmHWM
+  double wall = 0;       ///< seconds, the whole plsim process
+  double setup = 0;      ///< seconds of it building the testbed through PLCAPI
+  double run = 0;        ///< seconds of it running the timeline
+  double virtual_s = 0;  ///< testbed seconds simulated
+  long peak_rss_kib = 0; ///< plsim's VmHWM
+  long shm_kib = 0;      ///< its virtual nodes' record files in /dev/shm (tmpfs: memory too)
   double sim_rss_per_node = NAN; ///< KiB, plsim's own figure in run.json when it has one
   long slivers = 0;              ///< live slivers on all nodes at the end
   long plc_calls = 0;
@@ -96,6 +100,41 @@ long vm_hwm_kib(pid_t pid) {
   return 0;
 }
 
+/// Returns the /dev/shm/plsim-nodes.* directories (where plsim keeps its virtual nodes' record
+/// files in memory) that exist now.
+std::set<std::string> shm_node_dirs() {
+  std::set<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator{"/dev/shm", ec})
+    if (e.path().filename().string().rfind("plsim-nodes.", 0) == 0)
+      out.insert(e.path().string());
+  return out;
+}
+
+/// Returns the KiB that this run's record directory holds: a plsim-nodes.* directory that was
+/// not there before the run and has one entry per node (another engineer's run of another
+/// size is not counted), 0 if there is none.
+long shm_kib(const std::set<std::string>& before, int nodes) {
+  long best = 0;
+  for (const auto& d : shm_node_dirs()) {
+    if (before.count(d))
+      continue;
+    std::error_code ec;
+    long entries = 0, kib = 0;
+    for (auto it = fs::recursive_directory_iterator{d, ec};
+         !ec && it != fs::recursive_directory_iterator{}; it.increment(ec)) {
+      if (it.depth() == 0)
+        ++entries;
+      struct stat st {};
+      if (::lstat(it->path().c_str(), &st) == 0)
+        kib += static_cast<long>(st.st_blocks) / 2;
+    }
+    if (entries == nodes)
+      best = std::max(best, kib);
+  }
+  return best;
+}
+
 run_result run_plsim(const std::string& plsim, const std::string& scenario, const std::string& mode,
                      int nodes, const fs::path& out, int timeout_s, bool progress) {
   run_result r;
@@ -112,7 +151,9 @@ run_result run_plsim(const std::string& plsim, const std::string& scenario, cons
     argv.push_back(a.data());
   argv.push_back(nullptr);
 
+  auto shm_before = shm_node_dirs();
   auto start = steady::now();
+  auto next_shm = start;
   pid_t pid = ::fork();
   if (pid < 0)
     throw std::runtime_error(std::string{"fork: "} + std::strerror(errno));
@@ -134,6 +175,10 @@ run_result run_plsim(const std::string& plsim, const std::string& scenario, cons
     if (done < 0 && errno != EINTR)
       throw std::runtime_error(std::string{"wait4: "} + std::strerror(errno));
     r.peak_rss_kib = std::max(r.peak_rss_kib, vm_hwm_kib(pid));
+    if (steady::now() >= next_shm) {
+      r.shm_kib = std::max(r.shm_kib, shm_kib(shm_before, nodes));
+      next_shm = steady::now() + std::chrono::seconds{5};
+    }
     auto elapsed = std::chrono::duration<double>(steady::now() - start).count();
     if (!r.timed_out && (interrupted || elapsed > timeout_s)) {
       // SIGINT first: plsim and its PostgreSQL child stop; SIGKILL if it does not.
@@ -208,26 +253,50 @@ std::string fmt(double v, int precision) {
 }
 
 void print_header() {
-  std::printf("%-7s %7s %9s %8s %9s %8s %9s %8s %8s %9s %9s %9s  %s\n", "mode", "nodes", "slivers",
-              "sl/node", "peak_MiB", "KiB/node", "sim_KiB/n", "setup_s", "run_s", "virtual_h",
-              "p99_all_s", "p99_chg_s", "result");
+  std::printf("%-7s %7s %9s %8s %9s %8s %8s %9s %8s %8s %9s %9s %9s  %s\n", "mode", "nodes",
+              "slivers", "sl/node", "peak_MiB", "shm_MiB", "KiB/node", "sim_KiB/n", "setup_s",
+              "run_s", "virtual_h", "p99_all_s", "p99_chg_s", "result");
 }
 
 void print_row(const run_result& r) {
-  double per_node = static_cast<double>(r.peak_rss_kib) / r.nodes;
+  double per_node = static_cast<double>(r.peak_rss_kib + r.shm_kib) / r.nodes;
   std::string result = r.timed_out         ? "timeout"
                        : r.exit_status < 0 ? "killed"
                        : r.exit_status > 1 ? "error " + std::to_string(r.exit_status)
                        : r.passed          ? "passed"
                                            : "FAILED (violations)";
-  std::printf("%-7s %7d %9ld %8s %9s %8s %9s %8s %8s %9s %9s %9s  %s (wall %.0f s)\n",
+  std::printf("%-7s %7d %9ld %8s %9s %8s %8s %9s %8s %8s %9s %9s %9s  %s (wall %.0f s)\n",
               r.mode.c_str(), r.nodes, r.slivers,
               fmt(static_cast<double>(r.slivers) / r.nodes, 1).c_str(),
               fmt(static_cast<double>(r.peak_rss_kib) / 1024.0, 0).c_str(),
-              fmt(per_node, 1).c_str(), fmt(r.sim_rss_per_node, 1).c_str(), fmt(r.setup, 0).c_str(),
-              fmt(r.run, 0).c_str(), fmt(r.virtual_s / 3600.0, 2).c_str(),
-              fmt(r.p99_all, 2).c_str(), fmt(r.p99_timeline, 2).c_str(), result.c_str(), r.wall);
+              fmt(static_cast<double>(r.shm_kib) / 1024.0, 0).c_str(), fmt(per_node, 1).c_str(),
+              fmt(r.sim_rss_per_node, 1).c_str(), fmt(r.setup, 0).c_str(), fmt(r.run, 0).c_str(),
+              fmt(r.virtual_s / 3600.0, 2).c_str(), fmt(r.p99_all, 2).c_str(),
+              fmt(r.p99_timeline, 2).c_str(), result.c_str(), r.wall);
   std::fflush(stdout);
+}
+
+/// Returns the memory a run used: plsim's peak RSS plus its record files in /dev/shm.
+double memory_kib(const run_result& r) {
+  return static_cast<double>(r.peak_rss_kib + r.shm_kib);
+}
+
+/// Returns the memory per additional node between the last two completed runs, or nullopt.
+std::optional<double> marginal_kib(const std::vector<run_result>& runs, int* from, int* to) {
+  const run_result* a = nullptr;
+  const run_result* b = nullptr;
+  for (const auto& r : runs)
+    if (r.exit_status == 0 && r.peak_rss_kib > 0) {
+      a = b;
+      b = &r;
+    }
+  if (!a || b->nodes == a->nodes)
+    return std::nullopt;
+  if (from)
+    *from = a->nodes;
+  if (to)
+    *to = b->nodes;
+  return (memory_kib(*b) - memory_kib(*a)) / (b->nodes - a->nodes);
 }
 
 /// Runs one mode's ramp; returns its results.
@@ -240,13 +309,10 @@ std::vector<run_result> ramp(const std::string& plsim, const std::string& scenar
     if (interrupted)
       break;
     // The marginal memory per node measured so far predicts whether the next size fits.
-    if (done.size() >= 2) {
-      const auto& a = done[done.size() - 2];
-      const auto& b = done.back();
-      double per_node = static_cast<double>(b.peak_rss_kib - a.peak_rss_kib) / (b.nodes - a.nodes);
-      double predicted = static_cast<double>(b.peak_rss_kib) + per_node * (n - b.nodes);
+    if (auto per_node = marginal_kib(done, nullptr, nullptr)) {
+      double predicted = memory_kib(done.back()) + *per_node * (n - done.back().nodes);
       if (predicted / (1024.0 * 1024.0) > max_rss_gib) {
-        std::printf("%-7s %7d  skipped: predicted peak RSS %.1f GiB > --max-rss-gib %.0f\n",
+        std::printf("%-7s %7d  skipped: predicted memory %.1f GiB > --max-rss-gib %.0f\n",
                     mode.c_str(), n, predicted / (1024.0 * 1024.0), max_rss_gib);
         break;
       }
@@ -330,8 +396,9 @@ int main(int argc, char** argv) {
               std::thread::hardware_concurrency(), timeout_s);
   std::printf("  virtual: %s --nodes N (about 20 slivers per node)\n", scenario.c_str());
   std::printf("  real:    %s --nodes N --time real\n", realtime_scenario.c_str());
-  std::printf("  peak_MiB: plsim's VmHWM; KiB/node: peak over nodes; sim_KiB/n: plsim's own "
-              "figure (run.json rss_per_node_bytes, when it reports one)\n");
+  std::printf("  peak_MiB: plsim's VmHWM; shm_MiB: its nodes' record files in /dev/shm; "
+              "KiB/node: both over nodes;\n  sim_KiB/n: plsim's own figure (run.json "
+              "rss_per_node_bytes, when it reports one)\n");
   std::printf("  p99_all_s: every change; p99_chg_s: the timeline's slice changes reaching "
               "every node\n\n");
   print_header();
@@ -346,8 +413,7 @@ int main(int argc, char** argv) {
   std::printf("\n");
   const run_result* best_virtual = nullptr;
   for (const auto& r : virt)
-    if (r.passed && r.exit_status == 0 &&
-        static_cast<double>(r.peak_rss_kib) / (1024.0 * 1024.0) <= max_rss_gib)
+    if (r.passed && r.exit_status == 0 && memory_kib(r) / (1024.0 * 1024.0) <= max_rss_gib)
       best_virtual = &r;
   const run_result* best_real = nullptr;
   for (const auto& r : real)
@@ -359,24 +425,22 @@ int main(int argc, char** argv) {
           "virtual: largest passing run %d nodes (%.1f slivers/node, peak %.2f GiB); "
           "goal 100,000 nodes x 20 slivers in %.0f GiB: %s\n",
           best_virtual->nodes, static_cast<double>(best_virtual->slivers) / best_virtual->nodes,
-          static_cast<double>(best_virtual->peak_rss_kib) / (1024.0 * 1024.0), max_rss_gib,
+          memory_kib(*best_virtual) / (1024.0 * 1024.0), max_rss_gib,
           best_virtual->nodes >= 100'000 && best_virtual->slivers >= 20L * best_virtual->nodes
               ? "met"
               : "not reached");
     else
       std::printf("virtual: no run passed\n");
-    if (virt.size() >= 2) {
-      const auto& a = virt[virt.size() - 2];
-      const auto& b = virt.back();
-      if (b.peak_rss_kib > 0 && a.peak_rss_kib > 0) {
-        double per_node =
-            static_cast<double>(b.peak_rss_kib - a.peak_rss_kib) / (b.nodes - a.nodes);
-        std::printf("virtual: marginal %.1f KiB per node (%d -> %d nodes); 100,000 nodes "
-                    "would take about %.2f GiB\n",
-                    per_node, a.nodes, b.nodes,
-                    (static_cast<double>(b.peak_rss_kib) + per_node * (100'000 - b.nodes)) /
-                        (1024.0 * 1024.0));
-      }
+    int from = 0, to = 0;
+    if (auto per_node = marginal_kib(virt, &from, &to)) {
+      const run_result* last = nullptr;
+      for (const auto& r : virt)
+        if (r.nodes == to && r.exit_status == 0)
+          last = &r;
+      std::printf("virtual: marginal %.1f KiB per node, RSS + shm (%d -> %d nodes); 100,000 "
+                  "nodes would take about %.2f GiB\n",
+                  *per_node, from, to,
+                  (memory_kib(*last) + *per_node * (100'000 - to)) / (1024.0 * 1024.0));
     }
   }
   if (!real.empty()) {
