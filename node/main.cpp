@@ -267,12 +267,17 @@ private:
   std::vector<std::tuple<std::string, std::int64_t, std::int64_t>> revocations_;
 };
 
-/// Returns the host of an http(s) URL (PLC_BOOT_HOST defaults to PLC's).
+/// Returns `host[:port]` of an http(s) URL, the port only when not the
+/// scheme's default (PLC_BOOT_HOST defaults to PLC's own address).
 std::string url_host(const std::string& url) {
   std::string why;
-  if (auto u = pl::parse_endpoint_url(url, &why))
-    return u->host;
-  return {};
+  auto u = pl::parse_endpoint_url(url, &why);
+  if (!u)
+    return {};
+  auto host = u->host.find(':') != std::string::npos ? "[" + u->host + "]" : u->host;
+  if (u->port != (u->tls ? "443" : "80"))
+    host += ":" + u->port;
+  return host;
 }
 
 int run(nodemgr_config c) {

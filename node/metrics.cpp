@@ -66,10 +66,18 @@ constexpr sliver_phase all_phases[] = {sliver_phase::pending,   sliver_phase::cr
 
 /// Counters with a series of their own; the rest go to nodemgr_events_total.
 bool has_own_series(const std::string& name) {
-  static const char* own[] = {
-      "poll_failures",     "push_connect_failures", "push_disconnects", "refusals",
-      "slivers",           "actions_pending",       "push_connected",   "loans",
-      "byte_capped_slices"};
+  static const char* own[] = {"poll_failures",
+                              "push_connect_failures",
+                              "push_disconnects",
+                              "refusals",
+                              "slivers",
+                              "actions_pending",
+                              "push_connected",
+                              "loans",
+                              "byte_capped_slices",
+                              "reconcile_runs",
+                              "conf_file_failures",
+                              "conf_files_failing"};
   if (name.find('/') != std::string::npos)
     return true; // per-slice or per-file details (node_status only)
   return std::find(std::begin(own), std::end(own), name) != std::end(own);
@@ -157,6 +165,11 @@ std::string node_metrics::render() const {
   os << "nodemgr_admission_refusals_total " << counter(s, "refusals") << '\n';
   header(os, "nodemgr_refused_slices", "gauge", "Slices whose latest delivery was refused.");
   os << "nodemgr_refused_slices " << s.refusals.size() << '\n';
+  header(os, "nodemgr_conf_file_failures_total", "counter",
+         "Conf files that could not be installed (fetch, write, preinstall_cmd).");
+  os << "nodemgr_conf_file_failures_total " << counter(s, "conf_file_failures") << '\n';
+  header(os, "nodemgr_conf_files_failing", "gauge", "Conf files whose latest installation failed.");
+  os << "nodemgr_conf_files_failing " << counter(s, "conf_files_failing") << '\n';
   header(os, "nodemgr_actions_pending", "gauge", "Sliver actions not carried out yet.");
   os << "nodemgr_actions_pending " << counter(s, "actions_pending") << '\n';
 

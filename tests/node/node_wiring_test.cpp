@@ -323,6 +323,8 @@ TEST_CASE("conf files of a GetSlivers snapshot are installed; a failure is repor
     ++fetches;
     return plc;
   };
+  auto metrics = std::make_shared<node_metrics>();
+  c.metrics = metrics;
   c.conf_files.install = [installer](const std::vector<conf_file>& files) {
     return installer->install_all(files);
   };
@@ -340,6 +342,9 @@ TEST_CASE("conf files of a GetSlivers snapshot are installed; a failure is repor
   CHECK(st.counters["conf_file_failures"] == 1);
   CHECK(st.counters["conf_files_failing"] == 1);
   CHECK(st.counters.count("conf_file_failed//etc/missing") == 1);
+  auto text = metrics->render();
+  CHECK(text.find("nodemgr_conf_file_failures_total 1\n") != std::string::npos);
+  CHECK(text.find("nodemgr_conf_files_failing 1\n") != std::string::npos);
   REQUIRE(st.slivers.size() == 1);
   CHECK(st.slivers[0].phase == sliver_phase::running);
 
@@ -586,6 +591,7 @@ TEST_CASE("node_metrics renders the Prometheus text format") {
         std::string::npos);
   CHECK(text.find("nodemgr_reconcile_duration_seconds_count 3\n") != std::string::npos);
   CHECK(text.find("nodemgr_events_total{event=\"tickets\"} 4\n") != std::string::npos);
+  CHECK(text.find("event=\"poll_failures\"") == std::string::npos); // has its own series
   // Per-slice details stay in node_status.
   CHECK(text.find("byte_cap_kbps") == std::string::npos);
 }
