@@ -331,3 +331,41 @@ nodes = "0-2"
     }
   CHECK(removed == 3);
 }
+
+TEST_CASE("pushes, tickets and loans keep the event log reproducible") {
+  auto text = std::regex_replace(base, std::regex{"poll_interval = \"5m\""},
+                                 "poll_interval = \"5m\"\npush = true") +
+              R"(
+[[slices]]
+name = "t0001_deleg"
+instantiation = "delegated"
+
+[[timeline]]
+at = "1h"
+event = "redeem_ticket"
+slice = "t0001_deleg"
+nodes = "all"
+broker = "t0000_web"
+
+[[timeline]]
+at = "1h"
+event = "set_loans"
+slice = "t0001_big"
+nodes = "group:left"
+loans = [["t0000_web", "cpu_pct", 5]]
+
+[[timeline]]
+at = "1h20m"
+event = "crash"
+nodes = 3
+duration = "15m"
+)";
+  auto a = run_text(text);
+  auto b = run_text(text);
+  INFO(a.log.substr(a.log.size() > 3000 ? a.log.size() - 3000 : 0));
+  CHECK(a.report.passed());
+  CHECK(a.log.find("took a push") != std::string::npos);
+  CHECK(a.log.find("ticket for t0001_deleg redeemed on 12 of 12 nodes") != std::string::npos);
+  CHECK(a.log.find("node 5: t0000_web effective cpu_pct=5") != std::string::npos);
+  CHECK(a.log == b.log);
+}
