@@ -524,6 +524,9 @@ int run_shard_process(const std::string& address, std::uint16_t port, std::size_
                              ": " + sys.render(bound.error()));
   }
   std::cout << "plsim shard: listening on " << address << ":" << *bound << std::endl;
+  if (address.rfind("127.", 0) != 0 && address != "localhost" && address != "::1")
+    std::cerr << "plsim shard: warning: anyone who reaches " << address << ":" << *bound
+              << " can command this shard (no authentication); use a trusted network\n";
   std::atomic<bool> done{false};
   std::thread waiter{[&] {
     timespec tick{0, 200'000'000};

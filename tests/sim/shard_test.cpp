@@ -274,9 +274,11 @@ TEST_CASE("two shard processes on loopback end in the same state as one process"
   using state = std::map<std::string, std::set<std::string>>;
   auto read = [](const nlohmann::json& j) {
     state out;
-    for (const auto& [host, slices] : j["final_state"].items())
+    for (const auto& [host, slices] : j["final_state"].items()) {
       for (const auto& s : slices)
         out[host].insert(s.get<std::string>());
+      CHECK(out[host].size() == slices.size()); // each slice listed once
+    }
     return out;
   };
   state expected{
