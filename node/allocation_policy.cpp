@@ -79,27 +79,72 @@ std::map<std::string, std::int64_t> cpu_weights(const std::map<std::string, cpu_
   return w;
 }
 
+namespace {
+
+bool reserves(mechanism m, const rspec& rs) {
+  return m == mechanism::cpu && rs.value_of("cpu_pct") > 0;
+}
+
+} // namespace
+
+void allocation_policy::all_dirty() {
+  for (const auto& [name, rs] : rspecs_)
+    dirty_.insert(dirty_.end(), name);
+}
+
 void allocation_policy::put(const std::string& name, const rspec& effective) {
+  auto i = rspecs_.find(name);
+  if (i != rspecs_.end() && i->second == effective)
+    return; // nothing anyone's allocation depends on changed
+  bool was = i != rspecs_.end() && reserves(kind_, i->second);
+  bool coupled_before = coupled();
   rspecs_[name] = effective;
+  reserving_ = reserving_ - (was ? 1 : 0) + (reserves(kind_, effective) ? 1 : 0);
+  if (coupled_before || coupled())
+    all_dirty();
+  else
+    dirty_.insert(name);
 }
 
 void allocation_policy::remove(const std::string& name) {
-  rspecs_.erase(name);
+  auto i = rspecs_.find(name);
+  if (i != rspecs_.end()) {
+    bool coupled_before = coupled();
+    if (reserves(kind_, i->second))
+      reserving_ -= 1;
+    rspecs_.erase(i);
+    if (coupled_before)
+      all_dirty();
+  }
   applied_.erase(name);
+  dirty_.erase(name);
+}
+
+void allocation_policy::applied(const allocation& a) {
+  applied_[a.sliver] = a;
+  // Coupled, the current allocation needs every sliver: leave it to pending.
+  if (!coupled())
+    if (auto i = rspecs_.find(a.sliver); i != rspecs_.end() && own(a.sliver, i->second) == a)
+      dirty_.erase(a.sliver);
+}
+
+allocation allocation_policy::own(const std::string& name, const rspec& rs) const {
+  allocation a;
+  a.sliver = name;
+  a.enforced_by = kind_;
+  for (const auto& row : resource_table())
+    if (row.enforced_by == kind_)
+      a.values[std::string{row.name}] = rs.value_of(row.name);
+  if (kind_ == mechanism::cpu)
+    a.values["cpu_share"] = std::max<std::int64_t>(rs.value_of("cpu_share"), 0);
+  return a;
 }
 
 std::map<std::string, allocation> allocation_policy::compute() const {
   std::map<std::string, allocation> out;
-  for (const auto& [name, rs] : rspecs_) {
-    allocation a;
-    a.sliver = name;
-    a.enforced_by = kind_;
-    for (const auto& row : resource_table())
-      if (row.enforced_by == kind_)
-        a.values[std::string{row.name}] = rs.value_of(row.name);
-    out.emplace(name, std::move(a));
-  }
-  if (kind_ == mechanism::cpu) {
+  for (const auto& [name, rs] : rspecs_)
+    out.emplace(name, own(name, rs));
+  if (coupled()) {
     std::map<std::string, cpu_input> in;
     for (const auto& [name, rs] : rspecs_)
       in[name] = {rs.value_of("cpu_share"), rs.value_of("cpu_pct")};
@@ -111,7 +156,15 @@ std::map<std::string, allocation> allocation_policy::compute() const {
 
 std::vector<allocation> allocation_policy::pending(const std::string& first) const {
   std::vector<allocation> out;
-  auto all = compute();
+  std::map<std::string, allocation> all;
+  if (coupled()) {
+    auto every = compute();
+    for (const auto& name : dirty_)
+      all.insert(every.extract(name));
+  } else {
+    for (const auto& name : dirty_)
+      all.emplace(name, own(name, rspecs_.at(name)));
+  }
   auto changed = [&](const allocation& a) {
     auto i = applied_.find(a.sliver);
     return i == applied_.end() || i->second != a;

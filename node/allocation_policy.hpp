@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,7 +64,7 @@ public:
   std::vector<allocation> pending(const std::string& first = {}) const;
 
   /// Records that `a` is in force (the driver applied it).
-  void applied(const allocation& a) { applied_[a.sliver] = a; }
+  void applied(const allocation& a);
 
   /// Returns the allocation in force for `name`, if any.
   std::optional<allocation> in_force(const std::string& name) const;
@@ -72,9 +73,24 @@ public:
   bool holds(const std::string& name) const { return rspecs_.count(name) > 0; }
 
 private:
+  /// Returns `name`'s allocation from its own rspec (cpu: weight = share).
+  allocation own(const std::string& name, const rspec& rs) const;
+
+  /// Returns whether one sliver's change can change others' allocations
+  /// (cpu with reservations: the weights depend on every share).
+  bool coupled() const { return kind_ == mechanism::cpu && reserving_ > 0; }
+
+  void all_dirty();
+
   mechanism kind_;
   std::map<std::string, rspec> rspecs_;
   std::map<std::string, allocation> applied_;
+  /// The slivers whose allocation may differ from the one in force; every
+  /// other sliver's is in force. Keeps a change of one sliver from
+  /// recomputing all of them (1,000 slivers: one change in O(n), not O(n^2)).
+  std::set<std::string> dirty_;
+  /// cpu: how many slivers reserve (cpu_pct > 0).
+  std::size_t reserving_ = 0;
 };
 
 } // namespace pl::node

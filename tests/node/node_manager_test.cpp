@@ -322,6 +322,73 @@ TEST_CASE("cpu weights: every reservation holds under full contention") {
   }
 }
 
+TEST_CASE("allocation policy: pending is exactly what a full recompute says is not in force") {
+  // Random puts, removals and applied allocations on a few slivers; after each step pending()
+  // must name exactly the slivers whose allocation (own values; cpu: cpu_weights over all)
+  // differs from the one in force, with those values.
+  auto seed = static_cast<unsigned>(std::getenv("PL_SEED") ? std::atoi(std::getenv("PL_SEED"))
+                                                           : Catch::rngSeed());
+  INFO("random-seed=" << seed);
+  std::mt19937 rng{seed};
+  for (auto m : {mechanism::cpu, mechanism::memory, mechanism::net}) {
+    allocation_policy policy{m};
+    std::map<std::string, rspec> rspecs;
+    std::map<std::string, allocation> in_force;
+    for (int step = 0; step < 1500; ++step) {
+      auto name = "s" + std::to_string(rng() % 6);
+      switch (rng() % 5) {
+      case 0:
+      case 1: {
+        auto rs = default_rspec();
+        rs.values["cpu_share"] = static_cast<std::int64_t>(rng() % 4);
+        rs.values["cpu_pct"] = rng() % 3 == 0 ? static_cast<std::int64_t>(rng() % 60) : 0;
+        rs.values["mem_limit"] = 1000 + static_cast<std::int64_t>(rng() % 3);
+        rs.values["net_max_rate"] = 100 + static_cast<std::int64_t>(rng() % 3);
+        policy.put(name, rs);
+        rspecs[name] = rs;
+        break;
+      }
+      case 2:
+        policy.remove(name);
+        rspecs.erase(name);
+        in_force.erase(name);
+        break;
+      default: {
+        auto todo = policy.pending();
+        if (!todo.empty()) {
+          auto a = todo[rng() % todo.size()];
+          policy.applied(a);
+          in_force[a.sliver] = a;
+        }
+      }
+      }
+      std::map<std::string, cpu_input> cpu;
+      for (const auto& [n, rs] : rspecs)
+        cpu[n] = {rs.value_of("cpu_share"), rs.value_of("cpu_pct")};
+      auto weights = cpu_weights(cpu);
+      std::map<std::string, allocation> expected;
+      for (const auto& [n, rs] : rspecs) {
+        allocation a;
+        a.sliver = n;
+        a.enforced_by = m;
+        for (const auto& row : resource_table())
+          if (row.enforced_by == m)
+            a.values[std::string{row.name}] = rs.value_of(row.name);
+        if (m == mechanism::cpu)
+          a.values["cpu_share"] = weights.at(n);
+        auto f = in_force.find(n);
+        if (f == in_force.end() || f->second != a)
+          expected.emplace(n, a);
+      }
+      std::map<std::string, allocation> got;
+      for (const auto& a : policy.pending())
+        got.emplace(a.sliver, a);
+      INFO("mechanism " << static_cast<int>(m) << ", step " << step);
+      REQUIRE(got == expected);
+    }
+  }
+}
+
 TEST_CASE("record store: round trip, missing file, damaged file refused") {
   temp_dir dir;
   record_store store{dir.path / "sub" / "records"};
