@@ -41,13 +41,21 @@ bool promises_more(const rspec& before, const rspec& after) {
 
 std::optional<std::string> admission::check(const std::string& name, const rspec& candidate,
                                             const std::map<std::string, rspec>& admitted) const {
-  auto others = admitted;
+  // Summed in place: copying `admitted` (a map of maps) for every check made
+  // admitting 1,000 slivers cost half a second.
   promises now;
-  if (auto i = others.find(name); i != others.end()) {
-    now = of(i->second);
-    others.erase(i);
+  promises held;
+  for (const auto& [other, x] : admitted) {
+    auto p = of(x);
+    if (other == name) {
+      now = p;
+      continue;
+    }
+    held.cpu_pct += p.cpu_pct;
+    held.net_min_rate += p.net_min_rate;
+    held.net_i2_min_rate += p.net_i2_min_rate;
+    held.disk_max += p.disk_max;
   }
-  auto held = total(others);
   auto want = of(candidate);
   // Whole percent points: a fraction of 0.8 allows 80.
   auto cpu_limit = static_cast<std::int64_t>(std::floor(capacity_.cpu_reservable * 100.0 + 1e-9));
