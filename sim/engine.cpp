@@ -469,6 +469,7 @@ private:
         admin("AddPersonToSite", {num(id), str(base)}, email);
         admin("AddRoleToPerson", {str(p == 0 ? "pi" : "user"), num(id)}, email);
       }
+      setup_progress("sites", s + 1, sc_.sites);
     }
     nodes_.resize(static_cast<std::size_t>(sc_.nodes));
     for (int i = 0; i < sc_.nodes; ++i) {
@@ -489,6 +490,7 @@ private:
         cap.disk_pool_kb = sc_.capacity.disk_kb;
       n.capacity = cap;
       node_by_id_[n.node_id] = i;
+      setup_progress("nodes at PLC", i + 1, sc_.nodes);
     }
     start_push();
     // The virtual nodes: built now (their backends), booted at their phase.
@@ -526,6 +528,7 @@ private:
         throw std::runtime_error("setting up virtual node " + n.hostname + ": " +
                                  caf::to_string(made.error()));
       n.vn = std::move(*made);
+      setup_progress("virtual nodes", n.index + 1, sc_.nodes);
     }
     for (const auto& d : sc_.slices) {
       auto where = sc_.file + ":" + std::to_string(d.line);
@@ -550,6 +553,7 @@ private:
                         "slice_set (" + where + ") " + name))
         throw std::runtime_error("setting up the testbed: PLC refused slice " + name + " (" +
                                  where + "); see the event log");
+      setup_progress("slices", k + 1, g.count);
     }
   }
 
@@ -1530,6 +1534,19 @@ private:
     messages_this_minute_ = 0;
   }
 
+  /// Reports the set-up about once a second: a large testbed takes minutes to build through
+  /// PLCAPI before the first event.
+  void setup_progress(const char* what, int done, int total) {
+    if (!opt_.progress)
+      return;
+    auto now = std::chrono::steady_clock::now();
+    if (done < total && now - last_setup_progress_ < std::chrono::seconds{1})
+      return;
+    last_setup_progress_ = now;
+    opt_.progress("plsim " + sc_.name + ": setting up " + what + " " + std::to_string(done) + "/" +
+                  std::to_string(total));
+  }
+
   std::string progress_line() const {
     int up = 0;
     for (const auto& n : nodes_)
@@ -1555,6 +1572,7 @@ private:
   const scenario& sc_;
   plc_link& plc_;
   run_options opt_;
+  std::chrono::steady_clock::time_point last_setup_progress_{};
   log_level_guard quiet_logs_;
   // The node actors' world; declared before the nodes, so it outlives them.
   caf::actor_system_config actor_cfg_;
