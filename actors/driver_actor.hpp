@@ -30,10 +30,13 @@ using driver_actor =
 /// - `create` makes or updates the container of `spec.name` from `spec.vref`,
 ///   installs `spec.keys` and `spec.initscript`; idempotent.
 /// - `start`, `stop`, `destroy` act on the named sliver's container.
+/// - `tick` (sent to itself every `container_backend::watch_interval()`)
+///   starts again the containers whose init died without a `stop`.
 using container_driver_actor =
     caf::typed_actor<caf::replies_to<create_atom, sliver_spec>::with<caf::ok_atom>,
                      caf::replies_to<start_atom, std::string>::with<caf::ok_atom>,
                      caf::replies_to<stop_atom, std::string>::with<caf::ok_atom>,
-                     caf::replies_to<destroy_atom, std::string>::with<caf::ok_atom>>;
+                     caf::replies_to<destroy_atom, std::string>::with<caf::ok_atom>,
+                     caf::reacts_to<caf::tick_atom>>;
 
 } // namespace pl

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,15 @@ public:
 
   /// Returns whether the container's init is running.
   virtual bool running(const std::string& name) const = 0;
+
+  /// Returns the containers whose init died although nobody stopped them
+  /// (killed, an OOM or fair-victim kill); the container driver actor starts
+  /// them again. Default: none.
+  virtual std::vector<std::string> died() const { return {}; }
+
+  /// How often the container driver actor looks for `died()` containers;
+  /// zero (the default, e.g. the sim backend): never.
+  virtual std::chrono::milliseconds watch_interval() const { return std::chrono::milliseconds{0}; }
 };
 
 } // namespace pl::drivers

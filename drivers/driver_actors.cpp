@@ -3,6 +3,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <spdlog/spdlog.h>
 
 #include "actors/errors.hpp"
 
@@ -43,7 +44,23 @@ container_behavior(container_driver_actor::stateful_pointer<container_driver_sta
       return err;
     return caf::ok_atom_v;
   };
+  // The watchdog: containers whose init died (not stopped) are started
+  // again, here, so it never races a stop or destroy of the same container.
+  auto interval = self->state.impl->watch_interval();
+  if (interval.count() > 0)
+    self->delayed_send(self, interval, caf::tick_atom_v);
   return {
+      [self, interval](caf::tick_atom) {
+        for (const auto& name : self->state.impl->died()) {
+          if (auto err = self->state.impl->start(name))
+            spdlog::warn("drivers.container event=restart_failed sliver={} error={}", name,
+                         describe(err));
+          else
+            spdlog::warn("drivers.container event=restarted sliver={} reason=init_died", name);
+        }
+        if (interval.count() > 0)
+          self->delayed_send(self, interval, caf::tick_atom_v);
+      },
       [self, reply](create_atom, const sliver_spec& spec) {
         return reply(self->state.impl->create(spec));
       },

@@ -202,6 +202,10 @@ public:
 
   bool running(const std::string& name) const override { return inner_->running(name); }
 
+  std::vector<std::string> died() const override { return inner_->died(); }
+
+  std::chrono::milliseconds watch_interval() const override { return inner_->watch_interval(); }
+
 private:
   std::shared_ptr<drivers::container_backend> inner_;
   login_options opts_;

@@ -217,6 +217,15 @@ bool linux_containers::running(const std::string& name) const {
   return init_pid(name).has_value();
 }
 
+std::vector<std::string> linux_containers::died() const {
+  // `stop` erases the pid, so a recorded pid without its process is a death.
+  std::vector<std::string> out;
+  for (const auto& name : state_.list())
+    if (auto rec = state_.get(name); rec && rec->count("pid") && !init_pid(name))
+      out.push_back(name);
+  return out;
+}
+
 caf::error linux_containers::start(const std::string& name) {
   auto rec = state_.get(name);
   if (!rec)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -48,6 +49,9 @@ struct container_options {
   /// Returns the sliver's veth and addresses (assigning them when it has
   /// none); unset: the sliver's network namespace has only loopback.
   std::function<caf::expected<linux_net::veth_config>(const std::string&)> network;
+  /// How often the container driver actor restarts containers whose init
+  /// died (`died()`); zero: never.
+  std::chrono::milliseconds watch_interval{10000};
   /// Returns the host directory holding the sliver's local API socket (the
   /// node manager's `<run_dir>/<sliver>`); `start` creates it when missing and
   /// bind-mounts it at `api_mount` inside the sliver, so a socket the node
@@ -79,6 +83,9 @@ public:
   std::vector<std::string> containers_list() const;
   std::vector<std::string> containers() const override { return containers_list(); }
   bool running(const std::string& name) const override;
+  /// Started and not stopped, but the recorded init is gone.
+  std::vector<std::string> died() const override;
+  std::chrono::milliseconds watch_interval() const override { return opts_.watch_interval; }
 
   /// Runs `argv` inside the running container (all its namespaces and the
   /// cgroups its init is in), as root or, with `as_slice`, as the slice's

@@ -6,13 +6,22 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <sys/un.h>
+#include <thread>
 
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <caf/send.hpp>
+
+#include "actors/runtime_config.hpp"
 #include "drivers/backend.hpp"
+#include "drivers/driver_actors.hpp"
 #include "drivers/linux/cgroup_drivers.hpp"
 #include "drivers/linux/container.hpp"
 #include "drivers/linux/disk.hpp"
@@ -331,5 +340,57 @@ TEST_CASE_METHOD(sliver_fixture,
   REQUIRE_FALSE(with_api->containers->stop("ap1"));
   REQUIRE_FALSE(with_api->containers->destroy("ap1"));
   REQUIRE_FALSE(b->find(mechanism::disk_space)->remove("ap1"));
+  CHECK(check_teardown());
+}
+
+TEST_CASE_METHOD(sliver_fixture,
+                 "the container driver actor starts a container whose init died, not a stopped one",
+                 "[container]") {
+  if (!ok)
+    return;
+  make_sliver("wd1", 16384);
+  sliver_spec spec;
+  spec.name = "wd1";
+  spec.vref = "ref";
+  spec.slice_id = 9;
+  REQUIRE_FALSE(b->containers->create(spec));
+  REQUIRE_FALSE(b->containers->start("wd1"));
+  CHECK(b->containers->died().empty());
+  CHECK(b->containers->watch_interval().count() > 0);
+
+  // The actor on virtual time: its watchdog timer fires when the test says.
+  caf::actor_system_config cfg;
+  configure_runtime(cfg, {.max_threads = 1, .virtual_time = true});
+  caf::actor_system sys{cfg};
+  auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  auto actor = spawn_container_driver(sys, b->containers);
+  sched.run();
+
+  auto old = *ct().init_pid("wd1");
+  ::kill(old, SIGKILL); // e.g. the OOM killer, or the fair victim policy
+  for (int i = 0; i < 5000 && ct().running("wd1"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  REQUIRE_FALSE(ct().running("wd1"));
+  CHECK(b->containers->died() == std::vector<std::string>{"wd1"});
+  REQUIRE(sched.trigger_timeout());
+  sched.run();
+  auto now = ct().init_pid("wd1");
+  REQUIRE(now);
+  CHECK(*now != old);
+  CHECK(b->containers->died().empty());
+  auto [st, out] = run("wd1", {"/bin/hostname"});
+  CHECK(out == "wd1\n");
+
+  // A stopped container is not a death: the next round leaves it stopped.
+  REQUIRE_FALSE(b->containers->stop("wd1"));
+  CHECK(b->containers->died().empty());
+  REQUIRE(sched.trigger_timeout());
+  sched.run();
+  CHECK_FALSE(ct().running("wd1"));
+
+  caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+  sched.run();
+  REQUIRE_FALSE(b->containers->destroy("wd1"));
+  REQUIRE_FALSE(b->find(mechanism::disk_space)->remove("wd1"));
   CHECK(check_teardown());
 }
