@@ -100,8 +100,14 @@ void allocation_policy::put(const std::string& name, const rspec& effective) {
   bool coupled_before = coupled();
   rspecs_[name] = effective;
   reserving_ = reserving_ - (was ? 1 : 0) + (reserves(kind_, effective) ? 1 : 0);
-  if (coupled_before || coupled())
+  if (coupled_before || coupled()) {
     all_dirty();
+    return;
+  }
+  // A change this mechanism does not enforce (cpu_share for the memory
+  // controller) leaves the allocation in force as it is.
+  if (auto f = applied_.find(name); f != applied_.end() && f->second == own(name, effective))
+    dirty_.erase(name);
   else
     dirty_.insert(name);
 }
