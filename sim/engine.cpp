@@ -1172,11 +1172,11 @@ private:
   /// Moves the coordinator's clock to the queue's time (firing the timers
   /// due) and runs the messages.
   void advance_actors() {
-    auto now = q_.now();
-    if (now > coordinator_now_) {
-      sched_->advance_time(std::chrono::microseconds{now - coordinator_now_});
-      coordinator_now_ = now;
-    }
+    auto now = std::max(q_.now(), coordinator_now_);
+    // Also with no time to advance: a timer set for the current instant
+    // fires now rather than never.
+    sched_->advance_time(std::chrono::microseconds{now - coordinator_now_});
+    coordinator_now_ = now;
     drain();
   }
 
