@@ -6,7 +6,8 @@ plc-instantiated slices lnx_a and lnx_b on it are made through PLCAPI. nodemgr -
 polls GetSlivers every second and builds real slivers (busybox image, namespaces, cgroups under a
 parent group named for this run). The cases, in order:
 
-1. each slice becomes a running sliver: its own hostname, sleep as PID 1, in its cgroups;
+1. each slice becomes a running sliver: its own hostname, sleep as PID 1, in its cgroups; an
+   init killed with SIGKILL is started again (the container driver's watchdog);
 2. cpu_share set and changed at PLC (slice tag) reaches the kernel knob (cpu.shares on cgroup
    v1, cpu.weight on v2) of the sliver's cgroup;
 3. after kill -9 of nodemgr and a restart, the same init processes (pid and start time from
@@ -48,7 +49,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from plcd_dev import make_data_dir, start_plcd, stop_plcd  # noqa: E402
 
 NODEMGR = PLCD = PL_VSH = PLNODE_SETUP = NM_CALL = None
-DEADLINE = 120  # seconds to wait for a change to reach the node (a bound, not a measurement)
+DEADLINE = 300  # seconds to wait for a change to reach the node (a bound, not a measurement)
 APPLETS = ["sh", "ash", "cat", "hostname", "sleep", "id", "ls", "echo", "tr", "find", "test",
            "grep", "true"]
 # The local API socket inside a sliver (drivers' api_mount + the server's socket name).
@@ -329,6 +330,14 @@ enabled = false
             self.assertEqual(int(lines[2]), 10000 + self.slice_ids[name], out)
             with open("/proc/%d/cgroup" % pid) as f:
                 self.assertIn("/%s/%s\n" % (self.parent, name), f.read())
+        # An init that dies (killed, OOM) is started again by nodemgr's container driver.
+        old = self.running_init("lnx_b")
+        os.kill(old, signal.SIGKILL)
+        new = wait_for("lnx_b's init to be restarted",
+                       lambda: (lambda p: p if p and p != old else None)(self.running_init("lnx_b")))
+        code, out = self.vsh("lnx_b", "hostname")
+        self.assertEqual((code, out.strip()), (0, "lnx_b"))
+        self.assertNotEqual(new, old)
 
     def test_2_cpu_share_at_plc_reaches_the_knob(self):
         pid = wait_for("lnx_a to run", lambda: self.running_init("lnx_a"))
