@@ -59,6 +59,9 @@ SOCKET_CANDIDATES = ["/run/planetlab/api/nm.sock"]
 def skip_reason():
     if os.geteuid() != 0:
         return "needs root (cgroups, namespaces, mounts, host accounts)"
+    for tool in ("ssh-keygen", "useradd", "setpriv", "losetup"):
+        if not shutil.which(tool):
+            return "no %s (scripts/bootstrap installs it)" % tool
     if not os.path.exists("/bin/busybox"):
         return "no /bin/busybox (busybox-static) for the sliver image"
     if not any(os.path.exists(p) for p in ("/sys/fs/cgroup/cpu/cpu.shares",
