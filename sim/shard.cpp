@@ -77,6 +77,8 @@ struct shard_state {
   /// stale when it arrives.
   std::map<std::int32_t, std::uint64_t> generation;
   std::set<std::int32_t> changed;
+  /// Whoever started the nodes: when it goes away, so do they and the shard.
+  caf::actor_addr coordinator;
   bool observing = false;
   bool ticking = false;
 
@@ -167,8 +169,15 @@ shard_impl_actor::behavior_type shard(self_ptr self, fs::path state_dir, const p
   self->state.state_dir = std::move(state_dir);
   self->state.clock = clock;
   self->set_down_handler([self](caf::down_msg& dm) {
-    if (self->state.host)
-      self->state.host->stopped(dm.source);
+    auto& st = self->state;
+    if (st.coordinator && dm.source == st.coordinator) {
+      spdlog::warn("sim.shard event=coordinator_lost effect=\"nodes stopped, shard quits\"");
+      st.host.reset();
+      self->quit();
+      return;
+    }
+    if (st.host)
+      st.host->stopped(dm.source);
   });
   return {
       [self](start_atom, shard_config& cfg,
@@ -187,6 +196,10 @@ shard_impl_actor::behavior_type shard(self_ptr self, fs::path state_dir, const p
                             "poll, observe and maintenance intervals must be positive");
         if (!st.host) {
           st.cfg = cfg;
+          if (auto sender = self->current_sender()) {
+            st.coordinator = caf::actor_cast<caf::actor_addr>(sender);
+            self->monitor(st.coordinator);
+          }
           st.host.emplace(self->home_system(), cfg, st.state_dir, *st.clock);
         }
         for (const auto& n : nodes) {
@@ -305,10 +318,11 @@ struct fleet::child {
 
 fleet::fleet(caf::actor_system& sys, std::chrono::milliseconds timeout)
     : sys_{sys}
-    , timeout_{timeout} {}
+    , timeout_{timeout}
+    , self_{std::make_unique<caf::scoped_actor>(sys)} {}
 
 fleet::~fleet() {
-  caf::scoped_actor self{sys_};
+  auto& self = *self_;
   for (const auto& s : shards_)
     self->request(s, std::chrono::seconds(10), stop_atom_v)
         .receive([](caf::ok_atom) {},
@@ -316,6 +330,7 @@ fleet::~fleet() {
                    spdlog::warn("sim.fleet event=stop_failed error=\"{}\"", caf::to_string(err));
                  });
   children_.clear();
+  self_.reset();
 }
 
 void fleet::add_local(const pl::clock& clock) {
@@ -401,7 +416,7 @@ void fleet::start(const shard_config& cfg, const std::vector<shard_node>& nodes)
   owner_.assign(static_cast<std::size_t>(max_index) + 1, k);
   infos_.clear();
   first_.clear();
-  caf::scoped_actor self{sys_};
+  auto& self = *self_;
   std::size_t begin = 0;
   for (std::size_t s = 0; s < k; ++s) {
     // Contiguous ranges, the first ones one node longer when it does not
@@ -453,7 +468,7 @@ std::vector<std::string> fleet::apply(shard_op op, const std::vector<std::int32_
   // that is on none.
   if (!errors.empty())
     return errors;
-  caf::scoped_actor self{sys_};
+  auto& self = *self_;
   for (auto& [s, cmd] : per)
     self->request(shards_[s], timeout_, apply_atom_v, cmd)
         .receive([](caf::ok_atom) {},
@@ -466,7 +481,7 @@ std::vector<std::string> fleet::apply(shard_op op, const std::vector<std::int32_
 
 std::vector<node_view> fleet::changes() {
   std::vector<node_view> out;
-  caf::scoped_actor self{sys_};
+  auto& self = *self_;
   for (std::size_t s = 0; s < shards_.size(); ++s)
     self->request(shards_[s], timeout_, caf::get_atom_v)
         .receive(
@@ -483,7 +498,7 @@ std::vector<node_view> fleet::changes() {
 
 std::vector<node_view> fleet::snapshot() {
   std::vector<node_view> out;
-  caf::scoped_actor self{sys_};
+  auto& self = *self_;
   for (std::size_t s = 0; s < shards_.size(); ++s) {
     caf::error failed;
     self->request(shards_[s], timeout_, status_atom_v)

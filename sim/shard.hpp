@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <caf/fwd.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include "sim/shard_records.hpp"
 
@@ -99,6 +100,9 @@ private:
   std::vector<std::size_t> owner_;
   std::vector<std::int32_t> first_;
   std::vector<std::unique_ptr<child>> children_;
+  /// Sends every request: the shards take it for their coordinator and end
+  /// when it does (so it lives as long as the fleet).
+  std::unique_ptr<caf::scoped_actor> self_;
 };
 
 /// Runs `plsim shard`: publishes a shard on `address`:`port` (0: any free

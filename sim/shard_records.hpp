@@ -158,6 +158,10 @@ namespace pl::sim {
 /// - `get`: the views that changed since the last `get` (index order).
 /// - `status`: every hosted node's view, freshly observed.
 /// - `stop`: ends every node manager, then the shard itself.
+///
+/// The shard monitors whoever sent the first `start`: when that coordinator
+/// goes down (or its process or connection does), the shard stops its nodes
+/// and quits, so a lost run leaves no nodes polling PLC.
 using shard_actor = caf::typed_actor<
     caf::replies_to<start_atom, shard_config, std::vector<shard_node>>::with<shard_info>,
     caf::replies_to<apply_atom, shard_command>::with<caf::ok_atom>,

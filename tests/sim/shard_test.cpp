@@ -10,6 +10,8 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -215,6 +217,70 @@ TEST_CASE("a shard refuses nodes it hosts already and commands for nodes it does
     CHECK(f.apply(shard_op::reboot, {1}).empty());
     CHECK(f.snapshot()[1].up);
   }
+}
+
+TEST_CASE("a shard process takes commands through the middleman and exits when its coordinator "
+          "goes away",
+          "[shard]") {
+  scratch tmp;
+  // plsim shard on loopback, port 0; it says where it listens.
+  int out[2];
+  REQUIRE(::pipe(out) == 0);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&fa, out[0]);
+  std::vector<std::string> argv{PL_PLSIM_PATH, "shard", "--listen",  "127.0.0.1",
+                                "--port",      "0",     "--threads", "2"};
+  std::vector<char*> c;
+  for (auto& a : argv)
+    c.push_back(a.data());
+  c.push_back(nullptr);
+  pid_t pid = -1;
+  REQUIRE(posix_spawn(&pid, c[0], &fa, nullptr, c.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&fa);
+  ::close(out[1]);
+  std::string line;
+  char ch = 0;
+  while (::read(out[0], &ch, 1) == 1 && ch != '\n')
+    line += ch;
+  ::close(out[0]);
+  INFO(line);
+  auto colon = line.rfind(':');
+  REQUIRE(line.rfind("plsim shard: listening on 127.0.0.1:", 0) == 0);
+  auto port = static_cast<std::uint16_t>(std::stoi(line.substr(colon + 1)));
+
+  {
+    caf::actor_system_config cfg;
+    configure_plsim_runtime(cfg, true, 2);
+    caf::actor_system sys{cfg};
+    caf::scoped_actor self{sys};
+    auto shard = sys.middleman().remote_actor<shard_actor>("127.0.0.1", port);
+    REQUIRE(shard);
+    shard_config sc;
+    sc.plc_url = "http://127.0.0.1:" + std::to_string(closed_port()) + "/PLCAPI/";
+    std::vector<shard_node> nodes{{4, 14, "n4.test", "key4", 0.8, 0, 0}};
+    self->request(*shard, std::chrono::seconds(60), pl::start_atom_v, sc, nodes)
+        .receive([&](shard_info& info) { CHECK(info.pid == pid); },
+                 [&](caf::error& err) { FAIL(sys.render(err)); });
+    shard_command bad{shard_op::crash, {4, 5}};
+    self->request(*shard, std::chrono::seconds(60), pl::apply_atom_v, bad)
+        .receive([](caf::ok_atom) { FAIL("a command for node 5 was taken"); },
+                 [&](caf::error& err) { CHECK_THAT(sys.render(err), Catch::Contains("node 5")); });
+    self->request(*shard, std::chrono::seconds(60), pl::status_atom_v)
+        .receive(
+            [](std::vector<node_view>& views) {
+              REQUIRE(views.size() == 1);
+              CHECK(views[0].index == 4);
+              CHECK(views[0].up);
+            },
+            [&](caf::error& err) { FAIL(sys.render(err)); });
+    // This coordinator ends here without `stop`.
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
 
 TEST_CASE("plsim refuses sharding outside real time", "[shard]") {
