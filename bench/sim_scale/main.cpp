@@ -211,8 +211,10 @@ run_result run_plsim(const std::string& plsim, const std::string& scenario, cons
   r.setup = j.value("setup_wall_seconds", 0.0);
   r.run = j.value("wall_seconds", 0.0);
   r.virtual_s = j.value("virtual_seconds", 0.0);
-  if (j.contains("rss_per_node_bytes") && j["rss_per_node_bytes"].is_number())
-    r.sim_rss_per_node = j["rss_per_node_bytes"].get<double>() / 1024.0;
+  // plsim's own figure: RSS growth from before the nodes to the end, over the nodes.
+  if (auto m = j.find("memory"); m != j.end() && m->is_object())
+    if (auto b = m->find("rss_per_node_bytes"); b != m->end() && b->is_number())
+      r.sim_rss_per_node = b->get<double>() / 1024.0;
   std::vector<double> all, timeline;
   for (const auto& s : j["convergence"]["samples"]) {
     double latency = s.value("latency", 0.0);
@@ -398,7 +400,7 @@ int main(int argc, char** argv) {
   std::printf("  real:    %s --nodes N --time real\n", realtime_scenario.c_str());
   std::printf("  peak_MiB: plsim's VmHWM; shm_MiB: its nodes' record files in /dev/shm; "
               "KiB/node: both over nodes;\n  sim_KiB/n: plsim's own figure (run.json "
-              "rss_per_node_bytes, when it reports one)\n");
+              "memory.rss_per_node_bytes, when it reports one)\n");
   std::printf("  p99_all_s: every change; p99_chg_s: the timeline's slice changes reaching "
               "every node\n\n");
   print_header();
