@@ -32,6 +32,7 @@
 #include "node/conf_file_installer.hpp"
 #include "node/metrics.hpp"
 #include "node/node_manager.hpp"
+#include "node/plc_sync.hpp"
 #include "node/ticket_desk.hpp"
 #include "node/wiring.hpp"
 #include "tests/node/api_test_support.hpp"
@@ -550,7 +551,20 @@ TEST_CASE("/metrics carries the node's series after a reconciliation") {
   auto post = test::http_client{(*server)->port()}.send(test::bhttp::verb::post, "/metrics", "x");
   REQUIRE(post);
   CHECK(post->result_int() == 405);
+  // http_get (what nodemgr fetches conf files with) over plain HTTP: the
+  // body of a 200, the status of anything else, a refused connection.
+  auto url = "http://127.0.0.1:" + std::to_string((*server)->port());
+  auto body = http_get(url + "/metrics");
+  REQUIRE(body);
+  CHECK(body->find("nodemgr_slivers{state=\"running\"} 2\n") != std::string::npos);
+  auto missing = http_get(url + "/PlanetLabConf/motd?node_id=7");
+  REQUIRE_FALSE(missing);
+  CHECK(drivers::describe(missing.error()).find("HTTP 404") != std::string::npos);
+  CHECK_FALSE(http_get("ftp://127.0.0.1/x"));
   (*server)->stop();
+  auto refused = http_get(url + "/metrics");
+  REQUIRE_FALSE(refused);
+  CHECK(drivers::describe(refused.error()).find("connect") != std::string::npos);
   // A taken port is refused with the reason.
   auto again = metrics_server::start(metrics);
   REQUIRE(again);
