@@ -333,7 +333,9 @@ int run(nodemgr_config c) {
   nm_cfg.records_file = c.state_dir / "records";
   nm_cfg.clock = &clock;
   nm_cfg.slivers = actors.deps;
-  if (c.poll_interval > 0) {
+  // Push only (--poll-interval 0) still asks GetSlivers at the start and after
+  // each push connect when it knows PLC's URL: pushes carry changes only.
+  if (c.poll_interval > 0 || (push && !c.plc_url.empty())) {
     nm_cfg.poll.fetch = pl::node::make_get_slivers_fetch(
         {.url = c.plc_url,
          .ca_file = c.plc_cafile,
@@ -498,7 +500,8 @@ int main(int argc, char** argv) {
   app.add_option("--state-dir", state_dir,
                  "records and driver state (default /var/lib/planetlab/nodemgr)");
   app.add_option("--poll-interval", poll_interval,
-                 "seconds between GetSlivers polls, plus jitter (default 600; 0: no polling)");
+                 "seconds between GetSlivers polls, plus jitter (default 600; 0: none, "
+                 "except at the start and after each push connect when PLC's URL is known)");
   app.add_option("--push", push, "PLC's push endpoint host:port (default: no push)");
   app.add_option("--metrics-port", metrics_port,
                  "Prometheus /metrics on 127.0.0.1:PORT (0: any free port, printed; "

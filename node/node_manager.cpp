@@ -645,8 +645,10 @@ void schedule_poll(self_ptr self, caf::timespan delay) {
 caf::timespan next_poll_delay(self_ptr self) {
   auto& st = self->state;
   const auto& o = st.cfg.poll;
-  if (st.poll_failures > 0)
-    return std::min(doubled(o.backoff_min, st.poll_failures, o.backoff_max), o.interval);
+  if (st.poll_failures > 0) {
+    auto backoff = doubled(o.backoff_min, st.poll_failures, o.backoff_max);
+    return o.interval > caf::timespan{0} ? std::min(backoff, o.interval) : backoff;
+  }
   auto jitter_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(o.jitter).count();
   std::int64_t extra = 0;
   if (jitter_ns > 0)
@@ -683,7 +685,10 @@ void poll_done(self_ptr self, caf::expected<desired_state> result) {
     }
   }
   publish(self);
-  schedule_poll(self, next_poll_delay(self));
+  // Interval 0 (push only): no periodic polls, only the start's and the
+  // catch-up after each push connect, retried while they fail.
+  if (st.cfg.poll.interval > caf::timespan{0} || st.poll_failures > 0)
+    schedule_poll(self, next_poll_delay(self));
 }
 
 void start_poll(self_ptr self) {

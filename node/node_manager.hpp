@@ -41,7 +41,8 @@ struct poll_options {
   /// Empty: no polling (push only).
   fetch_fn fetch;
   /// Poll every `interval` plus a random 0..`jitter` (node manager 1.5: 600 s
-  /// plus randrange(0, 301)).
+  /// plus randrange(0, 301)). Zero: only at the start and after each push
+  /// connect (pushes carry changes only), retried with backoff while failing.
   caf::timespan interval = std::chrono::seconds(600);
   caf::timespan jitter = std::chrono::seconds(300);
   /// After a failed poll: retry after `backoff_min`, doubling up to

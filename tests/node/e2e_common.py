@@ -208,7 +208,7 @@ class NodeManager:
     GenerateNodeConfFile, a TOML file as an operator would write it, its own state directory.
     `kill()` is kill -9; `start()` again keeps the state directory."""
 
-    def __init__(self, nodemgr, plc, directory, plnode_text, poll_interval, push):
+    def __init__(self, nodemgr, plc, directory, plnode_text, poll_interval, push, plc_url=True):
         self.nodemgr, self.plc, self.dir = nodemgr, plc, directory
         os.makedirs(directory, exist_ok=True)
         self.plnode = os.path.join(directory, "plnode.txt")
@@ -218,10 +218,10 @@ class NodeManager:
         self.state = os.path.join(directory, "state")
         self.run_dir = os.path.join(directory, "api")
         self.config = os.path.join(directory, "nodemgr.toml")
-        lines = [
-            "[plc]",
-            'url = "%s"' % plc.url,
-            'cafile = "%s"' % plc.cafile,
+        lines = []
+        if plc_url:  # without it, nothing but the push link reaches PLC
+            lines += ["[plc]", 'url = "%s"' % plc.url, 'cafile = "%s"' % plc.cafile]
+        lines += [
             "[node]",
             'config = "%s"' % self.plnode,
             'backend = "sim"',
@@ -318,8 +318,12 @@ class _UnixConnection(http.client.HTTPConnection):
 
     def connect(self):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(30)
-        s.connect(self.unix_path)
+        try:
+            s.settimeout(30)
+            s.connect(self.unix_path)
+        except OSError:
+            s.close()
+            raise
         self.sock = s
 
 
@@ -329,7 +333,9 @@ class _UnixTransport(xmlrpc.client.Transport):
         self.unix_path = path
 
     def make_connection(self, host):
-        return _UnixConnection(self.unix_path)
+        # Kept where Transport.close() looks for it.
+        self._connection = host, _UnixConnection(self.unix_path)
+        return self._connection[1]
 
 
 def plnode_value(text, name):
@@ -373,8 +379,9 @@ class Testbed:
             self.auth[actor] = {"AuthMethod": "password", "Username": email,
                                 "AuthString": "secret-" + actor}
 
-    def enrol(self, hostname, poll_interval, push):
-        """AddNode + GenerateNodeConfFile at PLC, then a nodemgr with that plnode.txt."""
+    def enrol(self, hostname, poll_interval, push, plc_url=True):
+        """AddNode + GenerateNodeConfFile at PLC, then a nodemgr with that plnode.txt (and
+        PLC's URL in its configuration unless `plc_url` is false)."""
         api, admin = self.plc.api, self.plc.admin
         node_id = api.AddNode(admin, self.site, {"hostname": hostname})
         # GenerateNodeConfFile describes the primary interface: a static one in TEST-NET-1.
@@ -386,7 +393,7 @@ class Testbed:
             "dns1": "192.0.2.53"})
         plnode = api.GenerateNodeConfFile(admin, node_id)
         nm = NodeManager(self.nodemgr, self.plc, os.path.join(self.tmp, hostname), plnode,
-                         poll_interval, push)
+                         poll_interval, push, plc_url)
         assert nm.node_id == node_id, (nm.node_id, node_id)
         self.nodes.append(nm)
         return nm.start()
