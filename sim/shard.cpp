@@ -77,6 +77,10 @@ struct shard_state {
   /// stale when it arrives.
   std::map<std::int32_t, std::uint64_t> generation;
   std::set<std::int32_t> changed;
+  /// Each node manager's status at its last full observation: while it
+  /// answers the same (no delivery, action or refusal since), its slivers
+  /// are not asked for again.
+  std::map<std::int32_t, node_status> last_status;
   /// Whoever started the nodes: when it goes away, so do they and the shard.
   caf::actor_addr coordinator;
   bool observing = false;
@@ -112,6 +116,7 @@ void record(self_ptr self, std::int32_t index, std::uint64_t generation, const n
     if (auto p = phases.find(spec.name); p != phases.end() && in_place(p->second))
       v.slivers.push_back(spec);
   v.refusals = status.refusals;
+  st.last_status[index] = status;
   auto& old = st.views[index];
   v.observed_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(st.clock->now().time_since_epoch())
@@ -146,6 +151,12 @@ void observe(self_ptr self, std::function<void()> done) {
     self->request(nm, timeout, status_atom_v)
         .then(
             [self, finish, index, gen, nm, timeout](node_status& status) {
+              auto& st = self->state;
+              if (auto last = st.last_status.find(index);
+                  last != st.last_status.end() && last->second == status) {
+                finish();
+                return;
+              }
               self->request(nm, timeout, caf::get_atom_v)
                   .then(
                       [self, finish, index, gen, status](std::vector<sliver_spec>& specs) {
@@ -224,6 +235,7 @@ shard_impl_actor::behavior_type shard(self_ptr self, fs::path state_dir, const p
                               "node " + std::to_string(i) + " is not hosted by this shard");
         for (auto i : cmd.nodes) {
           ++st.generation[i];
+          st.last_status.erase(i);
           if (auto addr = st.host->apply(cmd.op, i))
             self->monitor(*addr);
           auto& v = st.views[i];
