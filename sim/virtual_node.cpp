@@ -17,7 +17,16 @@ namespace pl::sim {
 caf::error sim_node_containers::create(const sliver_spec& spec) {
   if (auto err = inner_->create(spec))
     return err;
-  specs_[spec.name] = spec;
+  // Only what identifies the container and bounds its life: the rest (keys,
+  // tags, resources) is the node manager's, and a copy per sliver of a
+  // 100,000-node run is memory the simulation cannot spare.
+  sliver_spec kept;
+  kept.name = spec.name;
+  kept.slice_id = spec.slice_id;
+  kept.node_id = spec.node_id;
+  kept.instantiation = spec.instantiation;
+  kept.expires = spec.expires;
+  specs_[spec.name] = std::move(kept);
   ++creates_;
   return caf::none;
 }

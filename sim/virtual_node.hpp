@@ -71,7 +71,9 @@ public:
 
   /// Whether `name` has a container (created, not destroyed).
   bool holds(const std::string& name) const { return specs_.count(name) > 0; }
-  /// The containers and the spec each was last created or configured with.
+  /// The containers, each with the name, slice id, node id, instantiation
+  /// and expiry of the spec it was last created or configured with (the
+  /// rest of the spec is left out: ask the node manager).
   const std::map<std::string, sliver_spec>& held() const { return specs_; }
 
   std::uint64_t creates() const { return creates_; }
