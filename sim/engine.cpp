@@ -284,6 +284,10 @@ public:
     sync_clock();
     setup();
     report_.setup_wall_seconds = wall_since(wall_start);
+    // Real time starts when the testbed stands: its set-up (seconds of PLC
+    // calls at time 0) would otherwise make the first events and the nodes'
+    // first convergence look that much late.
+    q_.resync_wall_clock();
     log("setup done: " + std::to_string(sc_.sites) + " sites, " + std::to_string(sc_.nodes) +
         " nodes, " + std::to_string(slices_.size()) + " slices");
     for (auto& n : nodes_) {

@@ -37,6 +37,13 @@ public:
   void after(sim_time d, action a) { at(now_ + d, std::move(a)); }
 
   sim_time now() const { return now_; }
+
+  /// Real time: lets the wall clock catch up with work that took wall time
+  /// but no simulated time (the testbed's set-up), so the next events are
+  /// due that much later instead of all at once.
+  void resync_wall_clock() {
+    start_ = std::chrono::steady_clock::now() - std::chrono::microseconds{now_};
+  }
   bool empty() const { return items_.empty(); }
   sim_time next_time() const { return items_.top().t; }
   std::uint64_t executed() const { return executed_; }
