@@ -71,6 +71,8 @@ void load_toml(const std::filesystem::path& file, plcd_config& cfg) {
   read(tbl, "auth", "window_s", cfg.auth_window, file);
   read(tbl, "auth", "max_tracked", cfg.auth_max_tracked, file);
   read(tbl, "plc", "hrn_root", cfg.hrn_root, file);
+  read(tbl, "plc", "conf_dir", cfg.conf_dir, file);
+  read(tbl, "plc", "conf_max_bytes", cfg.conf_max_bytes, file);
   std::string backend = cfg.mail_backend;
   read(tbl, "mail", "backend", backend, file);
   if (!backend.empty() && backend != "spool" && backend != "smtp")

@@ -38,6 +38,11 @@ struct plcd_config {
   std::size_t auth_max_tracked = 65536;  ///< Most accounts plus addresses remembered.
   // [plc]
   std::string hrn_root = "plc"; ///< PLC_HRN_ROOT: the SFA authority of the hrn tags.
+  /// The conf files' sources, served read-only at `https://PLC/PlanetLabConf/<path>` (a
+  /// ConfFile's `source` is `PlanetLabConf/<path>`). Empty: --dev uses <data_dir>/PlanetLabConf,
+  /// otherwise nothing is served there (every fetch is 404).
+  std::filesystem::path conf_dir;
+  std::size_t conf_max_bytes = 16u << 20; ///< Largest conf file served; larger ones get 403.
 
   // [mail]
   std::string mail_backend;             ///< "spool" or "smtp"; empty: spool with --dev, else smtp.

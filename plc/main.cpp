@@ -46,6 +46,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <optional>
 
@@ -129,6 +130,34 @@ std::optional<pl::signing_key> load_ticket_key(const plc::plcd_config& cfg) {
   return key;
 }
 
+/// The README --dev puts in a new conf file directory: what it is and how nodes get its files.
+constexpr const char* conf_dir_readme =
+    R"(Conf file sources of this PLC (served read-only at https://<PLC>/PlanetLabConf/<path>).
+
+A ConfFile whose source is "PlanetLabConf/<path>" names the file <path> here. Node managers
+fetch it over HTTPS with PLC's certificate (adding ?node_id=N, which is ignored) and install
+it at the ConfFile's dest with its owner, group and mode, then run its postinstall_cmd.
+
+  cp my-sudoers <this dir>/sudoers
+  plc AddConfFile '{"source": "PlanetLabConf/sudoers", "dest": "/etc/sudoers",
+                    "file_permissions": "0440", "file_owner": "root", "file_group": "root"}'
+
+Only regular files are served (symbolic links must stay inside this directory); hidden names
+(starting with a dot, such as .git) and paths with ".." are refused. Files are served as they
+are: nothing here is generated per node.
+)";
+
+/// Makes the --dev conf file directory with its README the first time.
+void ensure_dev_conf_dir(const fs::path& dir) {
+  if (fs::exists(dir))
+    return;
+  fs::create_directories(dir);
+  std::ofstream readme{dir / "README"};
+  readme << conf_dir_readme;
+  if (!readme.flush())
+    throw std::runtime_error("cannot write " + (dir / "README").string());
+}
+
 int run(plc::plcd_config cfg) {
   pl::system_clock_source clock;
   std::optional<plc::store::local_cluster> cluster;
@@ -144,6 +173,10 @@ int run(plc::plcd_config cfg) {
       cfg.cert_file = cfg.data_dir / "tls" / "plc.crt";
       cfg.key_file = cfg.data_dir / "tls" / "plc.key";
       plc::ensure_self_signed_certificate(cfg.cert_file, cfg.key_file);
+    }
+    if (cfg.conf_dir.empty()) {
+      cfg.conf_dir = cfg.data_dir / "PlanetLabConf";
+      ensure_dev_conf_dir(cfg.conf_dir);
     }
     if (cfg.pl3_ticket_key_file.empty())
       cfg.pl3_ticket_key_file = cfg.data_dir / "keys" / "pl3_ticket.key";
@@ -274,6 +307,15 @@ int run(plc::plcd_config cfg) {
   http_cfg.drain_timeout = cfg.drain_timeout;
   if (tickets)
     http_cfg.documents["/ticket-key.pem"] = {"application/x-pem-file", tickets->public_key().pem()};
+  if (!cfg.conf_dir.empty()) {
+    if (!fs::is_directory(cfg.conf_dir))
+      throw std::runtime_error("[plc] conf_dir " + cfg.conf_dir.string() +
+                               " is not a directory (make it, or leave conf_dir unset)");
+    http_cfg.file_trees.push_back({"/PlanetLabConf/", cfg.conf_dir, cfg.conf_max_bytes});
+  } else {
+    spdlog::info("plc.conf_files event=off reason=\"no [plc] conf_dir\" "
+                 "effect=\"/PlanetLabConf/ answers 404\"");
+  }
   plc::http::server server{http_cfg,
                            [&api](std::string_view body, const plc::http::request_info& req) {
                              return api.handle(body, req.peer_address);
@@ -284,6 +326,9 @@ int run(plc::plcd_config cfg) {
       cfg.address.find(':') != std::string::npos ? "[" + cfg.address + "]" : cfg.address;
   std::cout << "plcd: listening on " << (cfg.tls ? "https" : "http") << "://" << host << ":"
             << server.port() << "/PLCAPI/" << std::endl;
+  if (!cfg.conf_dir.empty())
+    std::cout << "plcd: conf files served from " << cfg.conf_dir.string() << " at /PlanetLabConf/"
+              << std::endl;
   if (cfg.tls && cfg.dev)
     std::cout << "plcd: certificate " << cfg.cert_file.string()
               << " (self-signed; give it to clients as their CA file)" << std::endl;
@@ -318,6 +363,9 @@ int main(int argc, char** argv) {
   app.add_flag("--plain-http", plain_http, "Serve plain HTTP (benchmarks on loopback only)");
   app.add_option("--cert", cfg.cert_file, "PEM certificate for HTTPS");
   app.add_option("--key", cfg.key_file, "PEM private key for HTTPS");
+  app.add_option("--conf-dir", cfg.conf_dir,
+                 "Directory of the conf files' sources, served at /PlanetLabConf/ (default with "
+                 "--dev: <data-dir>/PlanetLabConf; [plc] conf_dir)");
   app.add_option("--db", cfg.db_conninfo, "libpq connection string of the PLC database");
   app.add_option("--db-pool", cfg.db_pool_size, "Most database connections")
       ->check(CLI::Range(1, 1000));
@@ -363,6 +411,8 @@ int main(int argc, char** argv) {
         cfg.key_file = flags.key_file;
       if (app.count("--db"))
         cfg.db_conninfo = flags.db_conninfo;
+      if (app.count("--conf-dir"))
+        cfg.conf_dir = flags.conf_dir;
       if (app.count("--db-pool"))
         cfg.db_pool_size = flags.db_pool_size;
       if (app.count("--workers"))

@@ -41,7 +41,7 @@ bool is_xml_content_type(std::string_view content_type) {
 }
 
 route route_request(std::string_view method, std::string_view target, std::string_view content_type,
-                    const document_map* documents) {
+                    const document_map* documents, const std::vector<file_tree>* trees) {
   auto path = target.substr(0, target.find('?'));
   if (path == "/PLCAPI/" || path == "/PLCAPI") {
     if (method != "POST")
@@ -60,6 +60,13 @@ route route_request(std::string_view method, std::string_view target, std::strin
     if (method != "GET" && method != "HEAD")
       return error(405, "method not allowed: use GET\n", "GET, HEAD");
     return to(route_kind::document);
+  }
+  if (trees != nullptr && std::any_of(trees->begin(), trees->end(), [path](const file_tree& tree) {
+        return in_tree(tree, path);
+      })) {
+    if (method != "GET" && method != "HEAD")
+      return error(405, "method not allowed: files are read with GET\n", "GET, HEAD");
+    return to(route_kind::file);
   }
   return error(404, "not found: XML-RPC is served at /PLCAPI/\n");
 }

@@ -4,6 +4,9 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "plc/http/file_tree.hpp"
 
 namespace pl::plc::http {
 
@@ -13,6 +16,7 @@ enum class route_kind {
   healthz,  ///< answer the liveness probe
   metrics,  ///< render the Prometheus metrics
   document, ///< answer one of the server's fixed documents (e.g. `/ticket-key.pem`)
+  file,     ///< answer a file of one of the server's file trees (e.g. `/PlanetLabConf/...`)
   error,    ///< answer `status` with `message` without reading the body
 };
 
@@ -39,10 +43,11 @@ using document_map = std::map<std::string, document, std::less<>>;
 ///
 /// Kept free of I/O so the whole routing table is tested directly. XML-RPC is served at
 /// `/PLCAPI/` (and `/PLCAPI`) by POST with an XML content type; `/healthz`, `/metrics` and the
-/// paths of `documents` answer GET and HEAD; everything else is 404, 405 or 415 with a sentence
-/// saying what to do instead.
+/// paths of `documents` and every path under the prefix of one of `trees` answer GET and HEAD;
+/// everything else is 404, 405 or 415 with a sentence saying what to do instead.
 route route_request(std::string_view method, std::string_view target, std::string_view content_type,
-                    const document_map* documents = nullptr);
+                    const document_map* documents = nullptr,
+                    const std::vector<file_tree>* trees = nullptr);
 
 /// Returns whether a `Content-Type` value names XML (`text/xml` or `application/xml`, any case,
 /// parameters such as `charset` allowed).

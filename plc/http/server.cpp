@@ -263,7 +263,8 @@ private:
     in_flight_guard guard{srv_.metrics};
     auto& req = parser_->get();
     auto r = route_request(req.method_string(), req.target(), req[bhttp::field::content_type],
-                           &srv_.config.documents);
+                           &srv_.config.documents, &srv_.config.file_trees);
+    file_request_ = r.kind == route_kind::file;
     switch (r.kind) {
     case route_kind::rpc:
       co_return co_await answer_rpc();
@@ -278,6 +279,14 @@ private:
       const auto& doc = srv_.config.documents.find(target.substr(0, target.find('?')))->second;
       answer_ = reply{200, doc.content_type, doc.body};
       co_return co_await respond();
+    }
+    case route_kind::file: {
+      // Disk reads go to the worker pool, like handler calls; a body sent with the GET is
+      // left unread, which closes the connection after the answer.
+      auto target = req.target();
+      info_.path.assign(target.substr(0, target.find('?')));
+      co_await async_answer_on_worker(net::use_awaitable);
+      co_return co_await send();
     }
     case route_kind::error:
       break;
@@ -331,7 +340,10 @@ private:
   /// Calls the handler and prepares its answer; runs on a worker thread.
   void answer_on_worker() {
     try {
-      answer_ = reply{200, "text/xml", srv_.handler(parser_->get().body(), info_)};
+      if (file_request_)
+        answer_ = file_reply(info_.path);
+      else
+        answer_ = reply{200, "text/xml", srv_.handler(parser_->get().body(), info_)};
     } catch (const std::exception& e) {
       spdlog::error("plc.http handler_failed peer={} error={}", info_.peer_address, e.what());
       answer_ = reply{500, "text/plain; charset=utf-8", "internal error: the handler failed\n"};
@@ -345,6 +357,24 @@ private:
       error_code ec;
       bhttp::write(lowest().socket(), *serializer_, ec);
     }
+  }
+
+  /// Reads the file `path` names from the first tree whose prefix it has; runs on a worker.
+  reply file_reply(const std::string& path) {
+    for (const auto& tree : srv_.config.file_trees) {
+      if (!in_tree(tree, path))
+        continue;
+      auto file = read_tree_file(tree, path);
+      if (file.status == 200)
+        spdlog::debug("plc.http event=file_served peer={} path={} bytes={}", info_.peer_address,
+                      path, file.body.size());
+      else
+        spdlog::info("plc.http event=file_refused peer={} path={} status={}", info_.peer_address,
+                     path, file.status);
+      file_content_type_ = std::move(file.content_type);
+      return reply{file.status, file_content_type_, std::move(file.body)};
+    }
+    return reply{404, "text/plain; charset=utf-8", "not found\n"};
   }
 
   /// Answers a failed read where HTTP calls for an answer; returns false (always closes).
@@ -472,6 +502,10 @@ private:
   bool linger_ = false;
   /// Lets the worker write answers (plain HTTP on a non-blocking socket only).
   bool worker_writes_ = false;
+  /// Marks the request in hand as one for a file of `file_trees` (read on a worker).
+  bool file_request_ = false;
+  /// Holds the content type of a file answer (`reply` only views it).
+  std::string file_content_type_;
   request_info info_;
   /// Marks a connection waiting for a request with nothing of it read (on its executor).
   bool idle_ = false;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "plc/http/metrics.hpp"
 #include "plc/http/router.hpp"
@@ -48,6 +49,9 @@ struct server_config {
   bool handle_signals = true;
   /// Fixed documents answered by GET and HEAD, by path (plcd: `/ticket-key.pem`).
   document_map documents;
+  /// Directories published read-only by GET and HEAD under their URL prefix (plcd:
+  /// `/PlanetLabConf/`, the conf files' sources); read on the worker pool.
+  std::vector<file_tree> file_trees;
 };
 
 /// Answers the XML of one XML-RPC call with the XML of its response.
@@ -58,7 +62,8 @@ using rpc_handler = std::function<std::string(std::string_view body, const reque
 /// Serves PLCAPI's XML-RPC over HTTP(S) with keep-alive, plus `/healthz` and `/metrics`.
 ///
 /// Routes: POST `/PLCAPI/` with an XML content type goes to the handler; `GET /healthz` answers
-/// `ok`; `GET /metrics` renders the registry; `GET` of a path in `documents` answers that document.
+/// `ok`; `GET /metrics` renders the registry; `GET` of a path in `documents` answers that document;
+/// `GET` of a path under a prefix of `file_trees` answers that file (`read_tree_file`).
 /// Bad requests get a clear HTTP error (400, 404, 405, 413, 415, 431) and the connection is closed
 /// where HTTP requires it.
 ///
