@@ -208,7 +208,8 @@ class NodeManager:
     GenerateNodeConfFile, a TOML file as an operator would write it, its own state directory.
     `kill()` is kill -9; `start()` again keeps the state directory."""
 
-    def __init__(self, nodemgr, plc, directory, plnode_text, poll_interval, push, plc_url=True):
+    def __init__(self, nodemgr, plc, directory, plnode_text, poll_interval, push, plc_url=True,
+                 extra_toml=""):
         self.nodemgr, self.plc, self.dir = nodemgr, plc, directory
         os.makedirs(directory, exist_ok=True)
         self.plnode = os.path.join(directory, "plnode.txt")
@@ -237,7 +238,7 @@ class NodeManager:
         if push:
             lines += ["[push]", 'address = "%s"' % plc.push]
         with open(self.config, "w") as f:
-            f.write("\n".join(lines) + "\n")
+            f.write("\n".join(lines) + "\n" + extra_toml)
         self.proc = None
         self.starts = 0
 
@@ -379,9 +380,10 @@ class Testbed:
             self.auth[actor] = {"AuthMethod": "password", "Username": email,
                                 "AuthString": "secret-" + actor}
 
-    def enrol(self, hostname, poll_interval, push, plc_url=True):
+    def enrol(self, hostname, poll_interval, push, plc_url=True, extra_toml=""):
         """AddNode + GenerateNodeConfFile at PLC, then a nodemgr with that plnode.txt (and
-        PLC's URL in its configuration unless `plc_url` is false)."""
+        PLC's URL in its configuration unless `plc_url` is false; `extra_toml`, whole TOML
+        sections, is appended to its configuration file)."""
         api, admin = self.plc.api, self.plc.admin
         node_id = api.AddNode(admin, self.site, {"hostname": hostname})
         # GenerateNodeConfFile describes the primary interface: a static one in TEST-NET-1.
@@ -393,7 +395,7 @@ class Testbed:
             "dns1": "192.0.2.53"})
         plnode = api.GenerateNodeConfFile(admin, node_id)
         nm = NodeManager(self.nodemgr, self.plc, os.path.join(self.tmp, hostname), plnode,
-                         poll_interval, push, plc_url)
+                         poll_interval, push, plc_url, extra_toml)
         assert nm.node_id == node_id, (nm.node_id, node_id)
         self.nodes.append(nm)
         return nm.start()
