@@ -491,7 +491,12 @@ int main(int argc, char** argv) {
   std::optional<std::string> plc_url, cafile, node_config, backend, state_dir, push;
   std::optional<std::int64_t> poll_interval, metrics_port;
   std::optional<std::string> conf_files;
-  app.add_option("--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
+  app.add_option("--config", config_file,
+                 "TOML configuration file; settings found only there: [conf_files] root, "
+                 "boot_host; [login] enabled, vsh, group (slice logins on the linux backend: "
+                 "host accounts with pl-vsh as shell in that group); [drivers], [byte_caps], "
+                 "[api] (see node/README.md)")
+      ->check(CLI::ExistingFile);
   app.add_option("--plc-url", plc_url, "PLCAPI URL, e.g. https://plc.example.org/PLCAPI/");
   app.add_option("--cafile", cafile, "CA (or PLC's self-signed certificate) for HTTPS");
   app.add_option("--node-config", node_config,
