@@ -91,6 +91,28 @@ pl3_key = "/etc/planetlab/api_ticket.key"
   CHECK(cfg.pl3_ticket_key_file == "/etc/planetlab/api_ticket.key");
 }
 
+TEST_CASE("[plc] conf_dir and conf_max_bytes; unset, no directory is served") {
+  pl::plc::plcd_config unset;
+  CHECK(unset.conf_dir.empty());
+  CHECK(unset.conf_max_bytes == 16u << 20);
+  toml_file f{R"(
+[plc]
+conf_dir = "/etc/planetlab/PlanetLabConf"
+conf_max_bytes = 4096
+)"};
+  pl::plc::plcd_config cfg;
+  pl::plc::load_toml(f.path, cfg);
+  CHECK(cfg.conf_dir == "/etc/planetlab/PlanetLabConf");
+  CHECK(cfg.conf_max_bytes == 4096);
+  toml_file bad{"[plc]\nconf_max_bytes = -1\n"};
+  pl::plc::plcd_config untouched;
+  CHECK_THROWS_WITH(pl::plc::load_toml(bad.path, untouched),
+                    Catch::Contains("plc.conf_max_bytes must be a whole number"));
+  toml_file bad_dir{"[plc]\nconf_dir = 3\n"};
+  CHECK_THROWS_WITH(pl::plc::load_toml(bad_dir.path, untouched),
+                    Catch::Contains("plc.conf_dir must be a string"));
+}
+
 TEST_CASE("[tickets] key and lifetime, [push] endpoint and TLS") {
   pl::plc::plcd_config defaults;
   CHECK(defaults.ticket_key_file.empty());
