@@ -185,6 +185,9 @@ int run(plc::plcd_config cfg) {
                 << plc::api::pl3_ticket_public_key_path(cfg.pl3_ticket_key_file).string()
                 << std::endl;
   }
+  if (!cfg.conf_dir.empty() && !fs::is_directory(cfg.conf_dir))
+    throw std::runtime_error("[plc] conf_dir " + cfg.conf_dir.string() +
+                             " is not a directory (make it, or leave conf_dir unset)");
   if (cfg.db_conninfo.empty())
     throw std::runtime_error("no database: give [db] conninfo in --config, --db, or use --dev");
   if (cfg.tls && (cfg.cert_file.empty() || cfg.key_file.empty()))
@@ -308,9 +311,6 @@ int run(plc::plcd_config cfg) {
   if (tickets)
     http_cfg.documents["/ticket-key.pem"] = {"application/x-pem-file", tickets->public_key().pem()};
   if (!cfg.conf_dir.empty()) {
-    if (!fs::is_directory(cfg.conf_dir))
-      throw std::runtime_error("[plc] conf_dir " + cfg.conf_dir.string() +
-                               " is not a directory (make it, or leave conf_dir unset)");
     http_cfg.file_trees.push_back({"/PlanetLabConf/", cfg.conf_dir, cfg.conf_max_bytes});
   } else {
     spdlog::info("plc.conf_files event=off reason=\"no [plc] conf_dir\" "

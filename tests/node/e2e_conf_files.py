@@ -20,6 +20,7 @@ import http.client
 import os
 import pwd
 import stat
+import subprocess
 import sys
 import unittest
 
@@ -66,6 +67,14 @@ class ConfFiles(unittest.TestCase):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
             f.write(data)
+
+    def test_0_a_conf_dir_that_is_no_directory_is_refused_at_start(self):
+        missing = os.path.join(self.tb.tmp, "no-such-conf-dir")
+        run = subprocess.run([PLCD, "--plain-http", "--port", "0", "--db", "dbname=unused",
+                              "--conf-dir", missing], capture_output=True, text=True, timeout=60)
+        self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
+        self.assertIn("conf_dir %s is not a directory" % missing, run.stderr)
+        self.assertFalse(os.path.exists(missing))
 
     def test_1_plcd_serves_the_tree_and_nothing_outside(self):
         self.assertTrue(os.path.isfile(os.path.join(self.conf_dir, "README")),
