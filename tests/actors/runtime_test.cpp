@@ -20,6 +20,7 @@
 #include "actors/errors.hpp"
 #include "actors/runtime_config.hpp"
 #include "actors/ticket_actor.hpp"
+#include "tests/coordinator_request.hpp"
 
 using namespace std::chrono_literals;
 
@@ -57,15 +58,7 @@ struct virtual_system {
   // coordinator until idle; the reply (or error) must have arrived by then.
   template <class Reply, class Handle, class... Ts>
   caf::expected<Reply> call(const Handle& hdl, Ts... xs) {
-    std::optional<caf::expected<Reply>> result;
-    sys->spawn([&result, hdl, xs...](caf::event_based_actor* self) {
-      self->request(hdl, caf::infinite, xs...)
-          .then([&result](Reply& x) { result.emplace(std::move(x)); },
-                [&result](caf::error& err) { result.emplace(std::move(err)); });
-    });
-    sched->run();
-    REQUIRE(result.has_value());
-    return std::move(*result);
+    return pl::testing::request_and_run<Reply>(*sys, *sched, hdl, xs...);
   }
 };
 

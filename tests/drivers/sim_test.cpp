@@ -15,6 +15,7 @@
 #include "drivers/memory_policy_actor.hpp"
 #include "drivers/sim/containers.hpp"
 #include "drivers/sim/model.hpp"
+#include "tests/coordinator_request.hpp"
 #include "tests/drivers/helpers.hpp"
 
 using namespace pl;
@@ -104,15 +105,7 @@ struct virtual_system {
 
   template <class Reply, class Handle, class... Ts>
   caf::expected<Reply> call(const Handle& hdl, Ts... xs) {
-    std::optional<caf::expected<Reply>> result;
-    sys->spawn([&result, hdl, xs...](caf::event_based_actor* self) {
-      self->request(hdl, caf::infinite, xs...)
-          .then([&result](Reply& x) { result.emplace(std::move(x)); },
-                [&result](caf::error& err) { result.emplace(std::move(err)); });
-    });
-    sched->run();
-    REQUIRE(result.has_value());
-    return std::move(*result);
+    return pl::testing::request_and_run<Reply>(*sys, *sched, hdl, xs...);
   }
 };
 

@@ -34,6 +34,7 @@
 #include "node/node_manager.hpp"
 #include "node/record_store.hpp"
 #include "node/wiring.hpp"
+#include "tests/coordinator_request.hpp"
 
 using namespace std::chrono_literals;
 using namespace pl;
@@ -226,15 +227,7 @@ struct world {
 
   template <class Reply, class Handle, class... Ts>
   caf::expected<Reply> call(Handle hdl, Ts... xs) {
-    std::optional<caf::expected<Reply>> result;
-    sys->spawn([&result, hdl, xs...](caf::event_based_actor* self) {
-      self->request(hdl, caf::infinite, xs...)
-          .then([&result](Reply& x) { result.emplace(std::move(x)); },
-                [&result](caf::error& err) { result.emplace(std::move(err)); });
-    });
-    sched->run();
-    REQUIRE(result.has_value());
-    return std::move(*result);
+    return pl::testing::request_and_run<Reply>(*sys, *sched, hdl, xs...);
   }
 
   caf::expected<caf::ok_atom> push(const sliver_snapshot& s) {

@@ -12,6 +12,7 @@
 
 #include "actors/caf_clock.hpp"
 #include "actors/runtime_config.hpp"
+#include "tests/coordinator_request.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -83,15 +84,7 @@ struct push_world {
 
   template <class Reply, class Handle, class... Ts>
   caf::expected<Reply> call(Handle hdl, Ts... xs) {
-    std::optional<caf::expected<Reply>> result;
-    sys->spawn([&result, hdl, xs...](caf::event_based_actor* self) {
-      self->request(hdl, caf::infinite, xs...)
-          .then([&result](Reply& x) { result.emplace(std::move(x)); },
-                [&result](caf::error& err) { result.emplace(std::move(err)); });
-    });
-    sched->run();
-    REQUIRE(result.has_value());
-    return std::move(*result);
+    return pl::testing::request_and_run<Reply>(*sys, *sched, hdl, xs...);
   }
 
   std::vector<pl::test::recording_node_actor> nodes;

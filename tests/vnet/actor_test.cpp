@@ -5,6 +5,7 @@
 #include "vnet/vnet_actor.hpp"
 
 #include "actors/runtime_config.hpp"
+#include "tests/coordinator_request.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -55,16 +56,7 @@ struct virtual_node {
   // Sends a request from a short-lived actor and runs until idle.
   template <class Reply, class... Ts>
   caf::expected<Reply> call(Ts... xs) {
-    std::optional<caf::expected<Reply>> result;
-    auto hdl = vnet;
-    sys->spawn([&result, hdl, xs...](caf::event_based_actor* self) {
-      self->request(hdl, caf::infinite, xs...)
-          .then([&result](Reply& x) { result.emplace(std::move(x)); },
-                [&result](caf::error& err) { result.emplace(std::move(err)); });
-    });
-    sched->run();
-    REQUIRE(result.has_value());
-    return std::move(*result);
+    return pl::testing::request_and_run<Reply>(*sys, *sched, vnet, xs...);
   }
 
   pl::vnet_verdict one(const bytes& b, std::uint32_t sender, bool inbound) {
