@@ -33,23 +33,9 @@
 
 #include "actors/errors.hpp"
 #include "actors/node_manager_actor.hpp"
+#include "tests/node/scratch.hpp"
 
 namespace pl::node::test {
-
-/// Removes its directory (and everything under it) when it goes out of scope.
-struct scratch {
-  std::filesystem::path dir;
-  scratch() {
-    auto tmpl = (std::filesystem::temp_directory_path() / "pl-nmapi-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr)
-      throw std::runtime_error("mkdtemp failed");
-    dir = tmpl;
-  }
-  ~scratch() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-};
 
 /// Holds what the fake node manager knows and what it was asked; shared with
 /// the test, guarded by `mutex`.

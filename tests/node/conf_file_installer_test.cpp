@@ -12,6 +12,7 @@
 
 #include "actors/errors.hpp"
 #include "node/conf_file_installer.hpp"
+#include "tests/node/scratch.hpp"
 
 using namespace pl;
 using namespace pl::node;
@@ -19,19 +20,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A scratch root removed at the end, also after a failed check.
-struct scratch {
-  fs::path dir;
-  scratch() {
-    std::string tmpl = (fs::temp_directory_path() / "pl-conf-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    dir = tmpl;
-  }
-  ~scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-};
+using test::scratch;
 
 std::string slurp(const fs::path& p) {
   std::ifstream in{p, std::ios::binary};

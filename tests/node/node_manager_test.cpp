@@ -34,7 +34,7 @@
 #include "node/node_manager.hpp"
 #include "node/record_store.hpp"
 #include "node/wiring.hpp"
-#include "tests/coordinator_request.hpp"
+#include "tests/node/coordinator_node.hpp"
 
 using namespace std::chrono_literals;
 using namespace pl;
@@ -45,19 +45,6 @@ namespace {
 constexpr std::int64_t epoch = 1'700'000'000;
 constexpr std::int32_t node_id = 7;
 const std::string node_key = "secret-node-key";
-
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "nmtest.XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 /// Counts container creations, so a restart can be seen not to recreate.
 class counting_containers : public drivers::container_backend {
@@ -161,102 +148,36 @@ desired_state as_get_slivers(const sliver_snapshot& s) {
   return *d;
 }
 
-/// One node (sim backend, its actors, a node manager) on a test coordinator.
-struct world {
-  caf::actor_system_config cfg;
-  std::optional<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
-  std::optional<caf_clock> clock;
-  temp_dir dir;
-  drivers::backend backend;
+/// One node on the test coordinator whose container creations are counted
+/// and whose GetSlivers comes from a fake PLC.
+struct world : test::coordinator_node {
   std::shared_ptr<counting_containers> containers;
-  node_actors actors;
-  std::optional<node_manager_actor> nm;
   fake_plc plc;
 
-  world() {
-    configure_runtime(cfg, {.max_threads = 1, .virtual_time = true});
-    sys.emplace(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
-    clock.emplace(sys->clock(), clock::time_point(std::chrono::seconds(epoch)));
-    auto b = drivers::make_backend({.kind = "sim", .state_dir = dir.path / "drivers"});
-    REQUIRE(b);
-    backend = std::move(*b);
-    containers = std::make_shared<counting_containers>(backend.containers);
-    backend.containers = containers;
-    actors = spawn_node_actors(*sys, backend);
-  }
-
-  ~world() {
-    stop();
-    stop_node_actors(actors);
-    sched->run();
+  world()
+      : coordinator_node(node_id, epoch, [](drivers::backend& b) {
+        b.containers = std::make_shared<counting_containers>(b.containers);
+      }) {
+    containers = std::static_pointer_cast<counting_containers>(backend.containers);
   }
 
   node_manager_config config() {
-    node_manager_config c;
-    c.node_id = node_id;
-    c.hostname = "node7.example.org";
+    auto c = coordinator_node::config();
     c.node_key = node_key;
-    c.clock = &*clock;
-    c.slivers = actors.deps;
-    c.records_file = dir.path / "nm" / "records";
-    c.poll.detached = false;
-    c.poll.seed = 42;
-    c.poll.interval = 600s;
-    c.poll.jitter = 0s;
     return c;
   }
 
-  void start(node_manager_config c) {
-    auto x = spawn_node_manager(*sys, std::move(c));
-    REQUIRE(x);
-    nm = *x;
-    sched->run();
-  }
+  // The fake PLC goes before the base stops the node manager that polls it.
+  ~world() { stop(); }
 
+  using coordinator_node::start;
   void start() { start(config()); }
-
-  void stop() {
-    if (nm) {
-      caf::anon_send_exit(*nm, caf::exit_reason::kill);
-      nm.reset();
-      sched->run();
-    }
-  }
-
-  template <class Reply, class Handle, class... Ts>
-  caf::expected<Reply> call(Handle hdl, Ts... xs) {
-    return pl::testing::request_and_run<Reply>(*sys, *sched, hdl, xs...);
-  }
-
-  caf::expected<caf::ok_atom> push(const sliver_snapshot& s) {
-    return call<caf::ok_atom>(*nm, snapshot_atom_v, s);
-  }
-
-  node_status status() {
-    auto s = call<node_status>(*nm, status_atom_v);
-    REQUIRE(s);
-    return *s;
-  }
 
   std::map<std::string, sliver_phase> phases() {
     std::map<std::string, sliver_phase> out;
     for (const auto& s : status().slivers)
       out[s.name] = s.phase;
     return out;
-  }
-
-  /// The value of `resource` in force at the driver for `sliver`.
-  std::optional<std::int64_t> knob(mechanism m, const std::string& sliver,
-                                   const std::string& resource) {
-    auto a = backend.find(m)->read(sliver);
-    if (!a)
-      return std::nullopt;
-    auto i = a->values.find(resource);
-    if (i == a->values.end())
-      return std::nullopt;
-    return i->second;
   }
 
   /// Everything the drivers enforce, per sliver and mechanism.
@@ -383,8 +304,8 @@ TEST_CASE("allocation policy: pending is exactly what a full recompute says is n
 }
 
 TEST_CASE("record store: round trip, missing file, damaged file refused") {
-  temp_dir dir;
-  record_store store{dir.path / "sub" / "records"};
+  test::scratch dir;
+  record_store store{dir.dir / "sub" / "records"};
   auto none = store.load();
   REQUIRE(none);
   CHECK_FALSE(none->has_value());
@@ -612,7 +533,7 @@ TEST_CASE("a restart resumes from the persisted records without recreating") {
   // A damaged record file stops the node manager from starting.
   w.stop();
   {
-    std::ofstream out(w.dir.path / "nm" / "records", std::ios::trunc);
+    std::ofstream out(w.dir.dir / "nm" / "records", std::ios::trunc);
     out << "garbage";
   }
   CHECK_FALSE(spawn_node_manager(*w.sys, w.config()));

@@ -35,8 +35,8 @@
 #include "node/plc_sync.hpp"
 #include "node/ticket_desk.hpp"
 #include "node/wiring.hpp"
-#include "tests/coordinator_request.hpp"
 #include "tests/node/api_test_support.hpp"
+#include "tests/node/coordinator_node.hpp"
 
 using namespace std::chrono_literals;
 using namespace pl;
@@ -81,93 +81,9 @@ std::string read_file(const std::filesystem::path& p) {
 }
 
 /// One node (sim backend, its actors, a node manager) on a test coordinator.
-struct world {
-  caf::actor_system_config cfg;
-  std::optional<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
-  std::optional<caf_clock> clock;
-  test::scratch dir;
-  drivers::backend backend;
-  node_actors actors;
-  std::optional<node_manager_actor> nm;
-
-  world() {
-    configure_runtime(cfg, {.max_threads = 1, .virtual_time = true});
-    sys.emplace(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
-    clock.emplace(sys->clock(), clock::time_point(std::chrono::seconds(epoch)));
-    drivers::backend_options o;
-    o.kind = "sim";
-    o.state_dir = dir.dir / "drivers";
-    auto b = drivers::make_backend(o);
-    REQUIRE(b);
-    backend = std::move(*b);
-    actors = spawn_node_actors(*sys, backend);
-  }
-
-  ~world() {
-    if (nm) {
-      caf::anon_send_exit(*nm, caf::exit_reason::kill);
-      sched->run();
-    }
-    stop_node_actors(actors);
-    sched->run();
-  }
-
-  node_manager_config config() {
-    node_manager_config c;
-    c.node_id = node_id;
-    c.hostname = "node7.example.org";
-    c.clock = &*clock;
-    c.slivers = actors.deps;
-    c.records_file = dir.dir / "nm" / "records";
-    c.poll.detached = false;
-    c.poll.seed = 42;
-    c.poll.interval = 600s;
-    c.poll.jitter = 0s;
-    c.byte_caps.detached = false;
-    c.conf_files.detached = false;
-    return c;
-  }
-
-  void start(node_manager_config c) {
-    auto x = spawn_node_manager(*sys, std::move(c));
-    REQUIRE(x);
-    nm = *x;
-    sched->run();
-  }
-
-  template <class Reply, class Handle, class... Ts>
-  caf::expected<Reply> call(Handle hdl, Ts... xs) {
-    return pl::testing::request_and_run<Reply>(*sys, *sched, hdl, xs...);
-  }
-
-  caf::expected<caf::ok_atom> push(const sliver_snapshot& s) {
-    return call<caf::ok_atom>(*nm, snapshot_atom_v, s);
-  }
-
-  node_status status() {
-    auto s = call<node_status>(*nm, status_atom_v);
-    REQUIRE(s);
-    return *s;
-  }
-
-  std::optional<std::int64_t> knob(mechanism m, const std::string& sliver,
-                                   const std::string& resource) {
-    auto a = backend.find(m)->read(sliver);
-    if (!a)
-      return std::nullopt;
-    auto i = a->values.find(resource);
-    if (i == a->values.end())
-      return std::nullopt;
-    return i->second;
-  }
-
-  /// Moves the virtual clock by `d`, running every timer that falls due.
-  void advance(caf::timespan d) {
-    sched->advance_time(d);
-    sched->run();
-  }
+struct world : test::coordinator_node {
+  world()
+      : coordinator_node(node_id, epoch) {}
 };
 
 } // namespace
