@@ -17,7 +17,8 @@ namespace pl::drivers {
 struct backend_options {
   /// `linux` (kernel knobs) or `sim` (in-memory model).
   std::string kind = "linux";
-  /// Where drivers record what they created and resman its overrides.
+  /// Where drivers record what they created and resman its overrides; for
+  /// `sim`, empty keeps those records in the backend (in memory).
   std::filesystem::path state_dir = "/var/lib/planetlab/drivers";
   /// cgroupfs location (a fake tree in tests).
   std::filesystem::path cgroup_root = "/sys/fs/cgroup";

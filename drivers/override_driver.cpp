@@ -20,8 +20,9 @@ std::int64_t unenforced_value(const resource_info& row) {
 override_driver::override_driver(std::shared_ptr<mechanism_driver> inner,
                                  const std::filesystem::path& state_dir)
     : inner_(std::move(inner))
-    , managed_(state_dir / "managed" / to_string(inner_->kind()))
-    , overrides_(state_dir / "overrides" / to_string(inner_->kind())) {}
+    , managed_(state_dir.empty() ? state_dir : state_dir / "managed" / to_string(inner_->kind()))
+    , overrides_(state_dir.empty() ? state_dir
+                                   : state_dir / "overrides" / to_string(inner_->kind())) {}
 
 caf::error override_driver::apply(const allocation& a) {
   if (auto err = check_allocation(a, kind(), {"cpu_cap", "io_max_iops"}))

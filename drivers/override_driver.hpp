@@ -22,7 +22,8 @@ namespace pl::drivers {
 ///
 /// `apply` records the managed allocation and enforces the merge; `read`
 /// returns what is in force. Records live in `<state>/managed/<mechanism>/`
-/// and `<state>/overrides/<mechanism>/` (key `enforce` = 0 marks `off`).
+/// and `<state>/overrides/<mechanism>/` (key `enforce` = 0 marks `off`); with
+/// an empty `state_dir` they are kept in memory (state_store).
 class override_driver : public mechanism_driver {
 public:
   override_driver(std::shared_ptr<mechanism_driver> inner, const std::filesystem::path& state_dir);

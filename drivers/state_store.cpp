@@ -16,6 +16,10 @@ state_store::state_store(std::filesystem::path dir)
     : dir_(std::move(dir)) {}
 
 caf::error state_store::put(const std::string& sliver, const values& xs) {
+  if (in_memory()) {
+    mem_[sliver] = xs;
+    return {};
+  }
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec)
@@ -32,6 +36,10 @@ caf::error state_store::put(const std::string& sliver, const values& xs) {
 }
 
 std::optional<state_store::values> state_store::get(const std::string& sliver) const {
+  if (in_memory()) {
+    auto i = mem_.find(sliver);
+    return i == mem_.end() ? std::nullopt : std::optional<values>{i->second};
+  }
   auto text = linux_fs::read_text(dir_ / sliver);
   if (!text)
     return std::nullopt;
@@ -52,6 +60,10 @@ std::optional<state_store::values> state_store::get(const std::string& sliver) c
 }
 
 caf::error state_store::erase(const std::string& sliver) {
+  if (in_memory()) {
+    mem_.erase(sliver);
+    return {};
+  }
   std::error_code ec;
   std::filesystem::remove(dir_ / sliver, ec);
   if (ec)
@@ -61,6 +73,11 @@ caf::error state_store::erase(const std::string& sliver) {
 
 std::vector<std::string> state_store::list() const {
   std::vector<std::string> out;
+  if (in_memory()) {
+    for (const auto& [name, xs] : mem_)
+      out.push_back(name);
+    return out;
+  }
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator{dir_, ec}) {
     auto name = entry.path().filename().string();

@@ -15,6 +15,10 @@ namespace pl::drivers {
 /// `key=value` lines, written atomically (temporary file, rename). The linux
 /// drivers record what the kernel does not hold (e.g. `mem_share`), and resman
 /// the administrator's overrides; a restarted driver reads them back.
+///
+/// With an empty `dir` the records are kept in this object instead (the
+/// simulator's virtual nodes: their backend outlives a simulated crash, and a
+/// file per sliver and mechanism costs a page of tmpfs each).
 class state_store {
 public:
   using values = std::map<std::string, std::int64_t>;
@@ -22,6 +26,9 @@ public:
   explicit state_store(std::filesystem::path dir);
 
   const std::filesystem::path& dir() const { return dir_; }
+
+  /// Whether the records are kept in memory (no directory).
+  bool in_memory() const { return dir_.empty(); }
 
   /// Replaces the record of `sliver`.
   caf::error put(const std::string& sliver, const values& xs);
@@ -37,6 +44,8 @@ public:
 
 private:
   std::filesystem::path dir_;
+  /// The records when `in_memory()`.
+  std::map<std::string, values> mem_;
 };
 
 } // namespace pl::drivers

@@ -97,7 +97,8 @@ struct virtual_node_config {
   std::string node_key;
   node::node_capacity capacity;
   /// The node's disk: the record file (`records`), the ticket desk's state
-  /// (`tickets.state`) and the drivers' state. Kept across crashes.
+  /// (`tickets.state`); kept across crashes. The drivers' records stay in the
+  /// backend (in memory), which also outlives a crash.
   std::filesystem::path state_dir;
   /// The node's clock; must outlive the node.
   const pl::clock* clock = nullptr;

@@ -94,6 +94,52 @@ TEST_CASE("state records round-trip and list only valid names") {
   CHECK_FALSE(valid_sliver_name(""));
 }
 
+/// Runs the test with `dir` as the working directory (a relative path written
+/// by mistake lands there), restoring the old one after.
+struct in_dir {
+  std::filesystem::path old = std::filesystem::current_path();
+  explicit in_dir(const std::filesystem::path& dir) { std::filesystem::current_path(dir); }
+  ~in_dir() { std::filesystem::current_path(old); }
+};
+
+TEST_CASE("state records without a directory stay in memory and write no file") {
+  test::temp_dir tmp;
+  in_dir cwd{tmp.path};
+  state_store st{std::filesystem::path{}};
+  CHECK(st.in_memory());
+  CHECK(st.list().empty());
+  REQUIRE_FALSE(st.put("s2", {{"mem_limit", 7}}));
+  REQUIRE_FALSE(st.put("s1", {{"cpu_share", 40}}));
+  REQUIRE_FALSE(st.put("s1", {{"cpu_share", 41}, {"cpu_cap", 0}}));
+  CHECK(st.get("s1") == state_store::values{{"cpu_share", 41}, {"cpu_cap", 0}});
+  CHECK(st.list() == std::vector<std::string>{"s1", "s2"});
+  REQUIRE_FALSE(st.erase("s1"));
+  REQUIRE_FALSE(st.erase("absent"));
+  CHECK_FALSE(st.get("s1").has_value());
+  CHECK(st.list() == std::vector<std::string>{"s2"});
+  CHECK(std::filesystem::is_empty(tmp.path));
+}
+
+TEST_CASE("a sim backend without a state directory keeps overrides and allocations in memory") {
+  test::temp_dir tmp;
+  in_dir cwd{tmp.path};
+  backend_options o;
+  o.kind = "sim";
+  o.state_dir.clear();
+  auto b = make_backend(o);
+  REQUIRE(b);
+  auto* cpu = b->find(mechanism::cpu);
+  REQUIRE(cpu != nullptr);
+  REQUIRE_FALSE(b->containers->create(sliver_spec{.name = "pl_a"}));
+  REQUIRE_FALSE(cpu->apply({"pl_a", mechanism::cpu, {{"cpu_share", 30}}}));
+  REQUIRE_FALSE(cpu->set_override("pl_a", "cpu_share", 50));
+  CHECK(cpu->read("pl_a")->values.at("cpu_share") == 50);
+  REQUIRE_FALSE(cpu->clear_overrides("pl_a"));
+  // The managed allocation was remembered in memory, not lost.
+  CHECK(cpu->read("pl_a")->values.at("cpu_share") == 30);
+  CHECK(std::filesystem::is_empty(tmp.path));
+}
+
 TEST_CASE("allocations are checked against the resource table") {
   CHECK_FALSE(check_allocation({"s", mechanism::cpu, {{"cpu_share", 5}}}, mechanism::cpu));
   CHECK(check_allocation({"s", mechanism::memory, {{"cpu_share", 5}}}, mechanism::cpu));
