@@ -92,21 +92,37 @@ void allocation_policy::all_dirty() {
     dirty_.insert(dirty_.end(), name);
 }
 
-void allocation_policy::put(const std::string& name, const rspec& effective) {
+rspec allocation_policy::relevant(const rspec& rs) const {
+  rspec out;
+  for (const auto& [key, value] : rs.values) {
+    const auto* row = find_resource(key);
+    if ((row != nullptr && row->enforced_by == kind_) ||
+        (kind_ == mechanism::cpu && (key == "cpu_share" || key == "cpu_pct")))
+      out.values.emplace(key, value);
+  }
+  return out;
+}
+
+void allocation_policy::put(const std::string& name, const rspec& full) {
+  // Only the values this mechanism's allocations read are kept (absent ones
+  // read as the table default either way): six controllers each holding
+  // every sliver's whole rspec were the simulator's largest cost per node.
+  auto effective = relevant(full);
   auto i = rspecs_.find(name);
   if (i != rspecs_.end() && i->second == effective)
     return; // nothing anyone's allocation depends on changed
   bool was = i != rspecs_.end() && reserves(kind_, i->second);
   bool coupled_before = coupled();
-  rspecs_[name] = effective;
-  reserving_ = reserving_ - (was ? 1 : 0) + (reserves(kind_, effective) ? 1 : 0);
+  rspecs_[name] = std::move(effective);
+  const auto& now = rspecs_[name];
+  reserving_ = reserving_ - (was ? 1 : 0) + (reserves(kind_, now) ? 1 : 0);
   if (coupled_before || coupled()) {
     all_dirty();
     return;
   }
   // A change this mechanism does not enforce (cpu_share for the memory
   // controller) leaves the allocation in force as it is.
-  if (auto f = applied_.find(name); f != applied_.end() && f->second == own(name, effective))
+  if (auto f = applied_.find(name); f != applied_.end() && f->second == own(name, now))
     dirty_.erase(name);
   else
     dirty_.insert(name);

@@ -50,7 +50,8 @@ public:
 
   mechanism kind() const { return kind_; }
 
-  /// Sets sliver `name`'s effective rspec.
+  /// Sets sliver `name`'s effective rspec (the policy keeps only the values
+  /// its mechanism's allocations depend on).
   void put(const std::string& name, const rspec& effective);
 
   /// Forgets sliver `name` (its allocation is no longer in force either).
@@ -73,6 +74,9 @@ public:
   bool holds(const std::string& name) const { return rspecs_.count(name) > 0; }
 
 private:
+  /// Returns the part of `rs` this mechanism's allocations read: the
+  /// resources the table assigns to it (cpu: also `cpu_share`, `cpu_pct`).
+  rspec relevant(const rspec& rs) const;
   /// Returns `name`'s allocation from its own rspec (cpu: weight = share).
   allocation own(const std::string& name, const rspec& rs) const;
 
