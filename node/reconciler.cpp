@@ -62,6 +62,15 @@ bool container_differs(const sliver_spec& a, const sliver_spec& b) {
          a.initscript != b.initscript || a.attributes != b.attributes;
 }
 
+// What a container is made from: the spec without its rspec, which reaches
+// the resource controllers through set_rspec. The actions, the applied
+// record and the sliver actor hold this, not a copy of the rspec each.
+sliver_spec container_spec(const sliver_spec& s) {
+  auto out = s;
+  out.resources = {};
+  return out;
+}
+
 action make_action(action_kind kind, const std::string& name, std::string reason) {
   action a;
   a.kind = kind;
@@ -114,12 +123,12 @@ void derive(plan& p, std::int64_t now) {
     auto phase = r.phase;
     if (!exists(phase)) {
       auto a = make_action(action_kind::create, name, create_reason(r));
-      a.spec = r.spec;
+      a.spec = container_spec(r.spec);
       p.actions.push_back(std::move(a));
       phase = sliver_phase::created;
     } else if (container_differs(r.spec, r.applied_spec)) {
       auto a = make_action(action_kind::configure, name, "spec changed");
-      a.spec = r.spec;
+      a.spec = container_spec(r.spec);
       p.actions.push_back(std::move(a));
     }
     const auto& eff = effective.at(name);
@@ -137,11 +146,11 @@ void derive(plan& p, std::int64_t now) {
     } else if (run && phase != sliver_phase::running) {
       auto a = make_action(action_kind::start, name,
                            phase == sliver_phase::created ? "first start" : "start");
-      a.spec = r.spec;
+      a.spec = container_spec(r.spec);
       p.actions.push_back(std::move(a));
     } else if (run && !r.spec.initscript.empty() && r.spec.initscript != r.initscript_ran) {
       auto a = make_action(action_kind::run_initscript, name, "initscript changed");
-      a.spec = r.spec;
+      a.spec = container_spec(r.spec);
       p.actions.push_back(std::move(a));
     }
   }

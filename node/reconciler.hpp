@@ -48,7 +48,8 @@ struct sliver_record {
   std::string removal;
 
   sliver_phase phase = sliver_phase::pending;
-  /// The spec the container was last created or configured with.
+  /// The spec the container was last created or configured with (without
+  /// `resources`: `applied_rspec` is what the controllers hold).
   sliver_spec applied_spec;
   /// The effective rspec last handed to the resource controllers.
   rspec applied_rspec;
@@ -103,7 +104,7 @@ struct action {
   action_kind kind = action_kind::create;
   std::string sliver;
   /// The spec for create and configure (and the initscript for start and
-  /// run_initscript).
+  /// run_initscript), without `resources` (set_rspec carries those).
   sliver_spec spec;
   /// The effective rspec for set_rspec.
   rspec effective;
