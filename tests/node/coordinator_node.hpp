@@ -14,8 +14,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "actors/caf_clock.hpp"
 #include "actors/runtime_config.hpp"
@@ -26,6 +29,39 @@
 #include "tests/node/scratch.hpp"
 
 namespace pl::node::test {
+
+/// Builds the deliveries a suite pushes to node `node_id`: slivers expiring
+/// 30 days after `epoch` (slice id derived from the name), with one ssh key
+/// named after the sliver when `with_keys`, and snapshots of them.
+struct deliveries {
+  std::int32_t node_id;
+  std::int64_t epoch;
+  bool with_keys = false;
+
+  sliver_spec sliver(const std::string& name, std::map<std::string, std::int64_t> res = {},
+                     std::string inst = "plc-instantiated") const {
+    sliver_spec s;
+    s.name = name;
+    s.slice_id = static_cast<std::int32_t>(name.size()) + 10;
+    s.node_id = node_id;
+    s.instantiation = std::move(inst);
+    s.expires = epoch + 30 * 86400;
+    if (with_keys)
+      s.keys = {"ssh-rsa AAAA " + name};
+    s.resources.values = std::move(res);
+    return s;
+  }
+
+  sliver_snapshot snapshot(std::vector<sliver_spec> slivers, std::int64_t ts,
+                           bool full = true) const {
+    sliver_snapshot s;
+    s.node_id = node_id;
+    s.timestamp = ts;
+    s.full = full;
+    s.slivers = std::move(slivers);
+    return s;
+  }
+};
 
 struct coordinator_node {
   std::int32_t own_node_id;

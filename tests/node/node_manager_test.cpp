@@ -118,27 +118,7 @@ struct fake_plc {
   }
 };
 
-sliver_spec sliver(const std::string& name, std::map<std::string, std::int64_t> res = {},
-                   std::string inst = "plc-instantiated") {
-  sliver_spec s;
-  s.name = name;
-  s.slice_id = static_cast<std::int32_t>(name.size()) + 10;
-  s.node_id = node_id;
-  s.instantiation = std::move(inst);
-  s.expires = epoch + 30 * 86400;
-  s.keys = {"ssh-rsa AAAA " + name};
-  s.resources.values = std::move(res);
-  return s;
-}
-
-sliver_snapshot snapshot(std::vector<sliver_spec> slivers, std::int64_t ts, bool full = true) {
-  sliver_snapshot s;
-  s.node_id = node_id;
-  s.timestamp = ts;
-  s.full = full;
-  s.slivers = std::move(slivers);
-  return s;
-}
+const test::deliveries make{node_id, epoch, /*with_keys=*/true};
 
 desired_state as_get_slivers(const sliver_snapshot& s) {
   auto d = from_snapshot(s);
@@ -312,7 +292,7 @@ TEST_CASE("record store: round trip, missing file, damaged file refused") {
   node_records r;
   r.min_timestamp = 123;
   auto& rec = r.slivers["pl_a"];
-  rec.spec = sliver("pl_a", {{"cpu_share", 64}});
+  rec.spec = make.sliver("pl_a", {{"cpu_share", 64}});
   rec.timestamp = 120;
   rec.instantiated = true;
   rec.held = true;
@@ -345,9 +325,10 @@ TEST_CASE("record store: round trip, missing file, damaged file refused") {
 TEST_CASE("a snapshot becomes running slivers with the right driver settings") {
   world w;
   w.start();
-  auto s = snapshot({sliver("pl_a", {{"cpu_share", 64}, {"mem_limit", 50000}, {"tasks_max", 100}}),
-                     sliver("pl_b", {{"cpu_pct", 50}, {"net_max_rate", 2000}})},
-                    epoch);
+  auto s = make.snapshot(
+      {make.sliver("pl_a", {{"cpu_share", 64}, {"mem_limit", 50000}, {"tasks_max", 100}}),
+       make.sliver("pl_b", {{"cpu_pct", 50}, {"net_max_rate", 2000}})},
+      epoch);
   REQUIRE(w.push(s));
   auto p = w.phases();
   CHECK(p == std::map<std::string, sliver_phase>{{"pl_a", sliver_phase::running},
@@ -374,25 +355,26 @@ TEST_CASE("a snapshot becomes running slivers with the right driver settings") {
   REQUIRE(spec);
   CHECK(spec->keys == std::vector<std::string>{"ssh-rsa AAAA pl_a"});
   // A later full snapshot without pl_b destroys it and frees its settings.
-  REQUIRE(w.push(snapshot({sliver("pl_a", {{"cpu_share", 64}})}, epoch + 10)));
+  REQUIRE(w.push(make.snapshot({make.sliver("pl_a", {{"cpu_share", 64}})}, epoch + 10)));
   CHECK(w.phases() == std::map<std::string, sliver_phase>{{"pl_a", sliver_phase::running}});
   CHECK_FALSE(w.backend.containers->running("pl_b"));
   CHECK_FALSE(w.knob(mechanism::cpu, "pl_b", "cpu_share"));
   // A changed share reaches the driver.
-  REQUIRE(w.push(snapshot({sliver("pl_a", {{"cpu_share", 96}})}, epoch + 20, false)));
+  REQUIRE(w.push(make.snapshot({make.sliver("pl_a", {{"cpu_share", 96}})}, epoch + 20, false)));
   CHECK(w.knob(mechanism::cpu, "pl_a", "cpu_share") == 96);
 }
 
 TEST_CASE("an admission refusal leaves nothing half-applied and shows in node_status") {
   world w;
   w.start();
-  REQUIRE(w.push(snapshot({sliver("pl_a", {{"cpu_pct", 50}})}, epoch, false)));
+  REQUIRE(w.push(make.snapshot({make.sliver("pl_a", {{"cpu_pct", 50}})}, epoch, false)));
   auto before = w.settings();
   auto creates = w.containers->creates;
   // 50 + 40 > 80 (the default reservable fraction): pl_b is refused as a
   // whole; pl_c in the same delivery is admitted.
-  REQUIRE(w.push(snapshot({sliver("pl_b", {{"cpu_pct", 40}, {"cpu_share", 90}}), sliver("pl_c")},
-                          epoch + 1, false)));
+  REQUIRE(w.push(make.snapshot(
+      {make.sliver("pl_b", {{"cpu_pct", 40}, {"cpu_share", 90}}), make.sliver("pl_c")}, epoch + 1,
+      false)));
   auto st = w.status();
   REQUIRE(st.refusals.size() == 1);
   CHECK(st.refusals[0].slice == "pl_b");
@@ -407,29 +389,30 @@ TEST_CASE("an admission refusal leaves nothing half-applied and shows in node_st
   after.erase("pl_c");
   CHECK(after == before);
   // Raising an admitted sliver beyond capacity keeps its old rspec.
-  REQUIRE(w.push(snapshot({sliver("pl_a", {{"cpu_pct", 90}})}, epoch + 2, false)));
+  REQUIRE(w.push(make.snapshot({make.sliver("pl_a", {{"cpu_pct", 90}})}, epoch + 2, false)));
   CHECK(w.knob(mechanism::cpu, "pl_a", "cpu_pct") == 50);
   auto rs = w.call<rspec>(*w.nm, rspec_atom_v, std::string{"root"}, std::string{"pl_a"});
   REQUIRE(rs);
   CHECK(rs->value_of("cpu_pct") == 50);
   // Once pl_a shrinks, pl_b fits and its refusal goes away.
-  REQUIRE(w.push(snapshot({sliver("pl_a", {{"cpu_pct", 20}}),
-                           sliver("pl_b", {{"cpu_pct", 40}, {"cpu_share", 90}}), sliver("pl_c")},
-                          epoch + 3)));
+  REQUIRE(w.push(make.snapshot({make.sliver("pl_a", {{"cpu_pct", 20}}),
+                                make.sliver("pl_b", {{"cpu_pct", 40}, {"cpu_share", 90}}),
+                                make.sliver("pl_c")},
+                               epoch + 3)));
   CHECK(w.status().refusals.empty());
   CHECK(w.phases()["pl_b"] == sliver_phase::running);
 }
 
 TEST_CASE("push and pull converge to the same state") {
-  auto s = snapshot({sliver("pl_a", {{"cpu_share", 48}, {"cpu_pct", 10}}),
-                     sliver("pl_b", {{"disk_max", 100000}, {"io_weight", 300}}),
-                     sliver("pl_deleg", {}, "delegated")},
-                    epoch);
+  auto s = make.snapshot({make.sliver("pl_a", {{"cpu_share", 48}, {"cpu_pct", 10}}),
+                          make.sliver("pl_b", {{"disk_max", 100000}, {"io_weight", 300}}),
+                          make.sliver("pl_deleg", {}, "delegated")},
+                         epoch);
   world pushed;
   pushed.start();
   // PLC pushes one slice at a time (partial snapshots).
   for (const auto& x : s.slivers)
-    REQUIRE(pushed.push(snapshot({x}, epoch, false)));
+    REQUIRE(pushed.push(make.snapshot({x}, epoch, false)));
   world pulled;
   pulled.plc.state = as_get_slivers(s);
   pulled.start([&] {
@@ -456,7 +439,7 @@ TEST_CASE("push and pull converge to the same state") {
 
 TEST_CASE("PLC unreachable: slivers stay, polls back off, then resync") {
   world w;
-  auto s = snapshot({sliver("pl_a", {{"cpu_share", 40}}), sliver("pl_b")}, epoch);
+  auto s = make.snapshot({make.sliver("pl_a", {{"cpu_share", 40}}), make.sliver("pl_b")}, epoch);
   w.plc.state = as_get_slivers(s);
   auto c = w.config();
   c.poll.fetch = w.plc.fetch();
@@ -491,7 +474,8 @@ TEST_CASE("PLC unreachable: slivers stay, polls back off, then resync") {
   CHECK(w.phases() == running);
   // PLC back with a change: the next poll applies it.
   w.plc.down = false;
-  w.plc.state = as_get_slivers(snapshot({sliver("pl_a", {{"cpu_share", 80}})}, epoch + 500));
+  w.plc.state =
+      as_get_slivers(make.snapshot({make.sliver("pl_a", {{"cpu_share", 80}})}, epoch + 500));
   w.sched->advance_time(120s);
   w.sched->run();
   CHECK(w.plc.calls == 5);
@@ -502,9 +486,10 @@ TEST_CASE("PLC unreachable: slivers stay, polls back off, then resync") {
 TEST_CASE("a restart resumes from the persisted records without recreating") {
   world w;
   w.start();
-  REQUIRE(w.push(snapshot({sliver("pl_a", {{"cpu_pct", 30}}), sliver("pl_b", {{"cpu_share", 64}}),
-                           sliver("pl_d", {}, "delegated")},
-                          epoch)));
+  REQUIRE(w.push(make.snapshot({make.sliver("pl_a", {{"cpu_pct", 30}}),
+                                make.sliver("pl_b", {{"cpu_share", 64}}),
+                                make.sliver("pl_d", {}, "delegated")},
+                               epoch)));
   REQUIRE(w.call<caf::ok_atom>(*w.nm, create_atom_v, std::string{"root"}, std::string{"pl_d"}));
   REQUIRE(w.call<caf::ok_atom>(*w.nm, stop_atom_v, std::string{"root"}, std::string{"pl_b"}));
   REQUIRE(w.call<caf::ok_atom>(*w.nm, loans_atom_v, std::string{"root"}, std::string{"pl_b"},
@@ -528,7 +513,7 @@ TEST_CASE("a restart resumes from the persisted records without recreating") {
   REQUIRE(loans);
   CHECK(loans->size() == 1);
   // The restored min timestamp still refuses an older snapshot.
-  REQUIRE(w.push(snapshot({}, epoch - 1)));
+  REQUIRE(w.push(make.snapshot({}, epoch - 1)));
   CHECK(w.phases() == phases);
   // A damaged record file stops the node manager from starting.
   w.stop();
@@ -542,9 +527,9 @@ TEST_CASE("a restart resumes from the persisted records without recreating") {
 TEST_CASE("local API: permissions, Stop holds until Start, loans move shares") {
   world w;
   w.start();
-  auto a = sliver("pl_a", {{"cpu_share", 64}});
+  auto a = make.sliver("pl_a", {{"cpu_share", 64}});
   a.delegations = {"pl_broker"};
-  REQUIRE(w.push(snapshot({a, sliver("pl_b"), sliver("pl_broker")}, epoch)));
+  REQUIRE(w.push(make.snapshot({a, make.sliver("pl_b"), make.sliver("pl_broker")}, epoch)));
   auto denied = w.call<caf::ok_atom>(*w.nm, stop_atom_v, std::string{"pl_b"}, std::string{"pl_a"});
   REQUIRE_FALSE(denied);
   CHECK(static_cast<errc>(denied.error().code()) == errc::permission_denied);
@@ -556,7 +541,7 @@ TEST_CASE("local API: permissions, Stop holds until Start, loans move shares") {
   CHECK(w.phases()["pl_a"] == sliver_phase::stopped);
   // A new delivery does not restart a held sliver.
   a.resources.values["cpu_share"] = 70;
-  REQUIRE(w.push(snapshot({a}, epoch + 1, false)));
+  REQUIRE(w.push(make.snapshot({a}, epoch + 1, false)));
   CHECK(w.phases()["pl_a"] == sliver_phase::stopped);
   REQUIRE(w.call<caf::ok_atom>(*w.nm, start_atom_v, std::string{"pl_a"}, std::string{"pl_a"}));
   CHECK(w.phases()["pl_a"] == sliver_phase::running);
@@ -585,7 +570,7 @@ TEST_CASE("tickets and revocations go through the same reconciliation") {
   w.start();
   ticket t;
   t.slice_name = "pl_t";
-  t.sliver = sliver("pl_t", {{"cpu_share", 40}}, "delegated");
+  t.sliver = make.sliver("pl_t", {{"cpu_share", 40}}, "delegated");
   t.issued = epoch;
   t.expires = epoch + 3600;
   REQUIRE(w.call<caf::ok_atom>(*w.nm, redeem_atom_v, t));
@@ -604,9 +589,9 @@ TEST_CASE("tickets and revocations go through the same reconciliation") {
   CHECK(w.phases().count("pl_t") == 0);
   CHECK_FALSE(w.backend.containers->running("pl_t"));
   // Expiry: a sliver past its expiry goes at the next maintenance round.
-  auto e = sliver("pl_e");
+  auto e = make.sliver("pl_e");
   e.expires = epoch + 100;
-  REQUIRE(w.push(snapshot({e}, epoch + 6, false)));
+  REQUIRE(w.push(make.snapshot({e}, epoch + 6, false)));
   CHECK(w.phases()["pl_e"] == sliver_phase::running);
   w.sched->advance_time(120s);
   w.sched->run();
@@ -631,8 +616,9 @@ TEST_CASE("push link: the node proves its key, then PLC's pushes apply at once")
     REQUIRE(gs->node.has_value());
     CHECK(w.status().counters["push_connected"] == 1);
     // PLC pushes through the handle it got with the hello.
-    auto ok = w.call<caf::ok_atom>(*gs->node, snapshot_atom_v,
-                                   snapshot({sliver("pl_p", {{"cpu_share", 77}})}, epoch, false));
+    auto ok = w.call<caf::ok_atom>(
+        *gs->node, snapshot_atom_v,
+        make.snapshot({make.sliver("pl_p", {{"cpu_share", 77}})}, epoch, false));
     REQUIRE(ok);
     CHECK(w.knob(mechanism::cpu, "pl_p", "cpu_share") == 77);
     REQUIRE(w.call<caf::ok_atom>(*gs->node, revoke_atom_v, std::string{"pl_p"}, epoch + 1));

@@ -47,26 +47,7 @@ namespace {
 constexpr std::int64_t epoch = 1'700'000'000;
 constexpr std::int32_t node_id = 7;
 
-sliver_spec sliver(const std::string& name, std::map<std::string, std::int64_t> res = {},
-                   std::string inst = "plc-instantiated") {
-  sliver_spec s;
-  s.name = name;
-  s.slice_id = static_cast<std::int32_t>(name.size()) + 10;
-  s.node_id = node_id;
-  s.instantiation = std::move(inst);
-  s.expires = epoch + 30 * 86400;
-  s.resources.values = std::move(res);
-  return s;
-}
-
-sliver_snapshot snapshot(std::vector<sliver_spec> slivers, std::int64_t ts, bool full = true) {
-  sliver_snapshot s;
-  s.node_id = node_id;
-  s.timestamp = ts;
-  s.full = full;
-  s.slivers = std::move(slivers);
-  return s;
-}
+const test::deliveries make{node_id, epoch};
 
 bool unix_socket_at(const std::filesystem::path& p) {
   struct stat sb {};
@@ -111,8 +92,8 @@ TEST_CASE("local API sockets appear before their sliver starts and go with it") 
 
   // Two slivers from PLC; a delegated slice stays without a socket until a
   // Create instantiates it.
-  REQUIRE(
-      w.push(snapshot({sliver("pl_a"), sliver("pl_b"), sliver("pl_d", {}, "delegated")}, epoch)));
+  REQUIRE(w.push(make.snapshot(
+      {make.sliver("pl_a"), make.sliver("pl_b"), make.sliver("pl_d", {}, "delegated")}, epoch)));
   CHECK(w.backend.containers->running("pl_a"));
   CHECK(unix_socket_at(sock("pl_a")));
   CHECK(unix_socket_at(sock("pl_b")));
@@ -128,7 +109,8 @@ TEST_CASE("local API sockets appear before their sliver starts and go with it") 
   CHECK(w.backend.containers->running("pl_d"));
 
   // pl_b leaves PLC's snapshot: its socket and directory go.
-  REQUIRE(w.push(snapshot({sliver("pl_a"), sliver("pl_d", {}, "delegated")}, epoch + 10)));
+  REQUIRE(w.push(
+      make.snapshot({make.sliver("pl_a"), make.sliver("pl_d", {}, "delegated")}, epoch + 10)));
   CHECK_FALSE(w.backend.containers->running("pl_b"));
   CHECK_FALSE(std::filesystem::exists(scfg.run_dir / "pl_b"));
   CHECK(unix_socket_at(sock("pl_a")));
@@ -161,7 +143,7 @@ TEST_CASE("PLC's revocation reaches the ticket desk") {
     REQUIRE_FALSE((*desk)->revoke_slice(name, at, latest));
   };
   w.start(c);
-  REQUIRE(w.push(snapshot({sliver("pl_a")}, epoch)));
+  REQUIRE(w.push(make.snapshot({make.sliver("pl_a")}, epoch)));
 
   sliver_ticket body;
   body.slice_name = "pl_a";
@@ -213,7 +195,7 @@ TEST_CASE("conf files of a GetSlivers snapshot are installed; a failure is repor
   plc.full = true;
   plc.node_id = node_id;
   plc.timestamp = epoch;
-  plc.slivers = {sliver("pl_a")};
+  plc.slivers = {make.sliver("pl_a")};
   auto file = [](std::string source, std::string dest, std::string post = {}) {
     conf_file f;
     f.source = std::move(source);
@@ -315,8 +297,8 @@ TEST_CASE("the daily byte cap lowers the net ceiling, survives updates, resets n
                                                   {"net_thresh_kbyte", 1000},
                                                   {"net_max_kbyte", 1000000},
                                                   {"net_min_rate", 0}};
-  REQUIRE(w.push(
-      snapshot({sliver("pl_a", caps), sliver("pl_b", {{"net_max_rate", 5000}})}, epoch, false)));
+  REQUIRE(w.push(make.snapshot(
+      {make.sliver("pl_a", caps), make.sliver("pl_b", {{"net_max_rate", 5000}})}, epoch, false)));
   counters["pl_a"] = {0, 0};
   counters["pl_b"] = {0, 0};
   w.advance(60s); // the first reading is the base
@@ -350,7 +332,7 @@ TEST_CASE("the daily byte cap lowers the net ceiling, survives updates, resets n
 
   // A new rspec from PLC (cpu) goes to every controller and keeps the cap.
   caps["cpu_share"] = 64;
-  REQUIRE(w.push(snapshot({sliver("pl_a", caps)}, epoch + 200, false)));
+  REQUIRE(w.push(make.snapshot({make.sliver("pl_a", caps)}, epoch + 200, false)));
   CHECK(w.knob(mechanism::cpu, "pl_a", "cpu_share") == 64);
   CHECK(w.knob(mechanism::net, "pl_a", "net_max_rate") == expected);
 
@@ -379,7 +361,7 @@ TEST_CASE("byte cap accounting survives a restart; a damaged file is refused") {
                                                     {"net_max_kbyte", 1000000},
                                                     {"net_min_rate", 0}};
     w.start(c);
-    REQUIRE(w.push(snapshot({sliver("pl_a", caps)}, epoch, false)));
+    REQUIRE(w.push(make.snapshot({make.sliver("pl_a", caps)}, epoch, false)));
     w.advance(60s);
     counters["pl_a"].bytes = 1500 * 1024;
     w.advance(60s);
@@ -420,10 +402,11 @@ TEST_CASE("/metrics carries the node's series after a reconciliation") {
   };
   w.start(c);
   REQUIRE(fetches == 1);
-  REQUIRE(w.push(snapshot({sliver("pl_a", {{"cpu_pct", 50}}), sliver("pl_b", {{"cpu_share", 64}})},
-                          epoch, false)));
+  REQUIRE(w.push(make.snapshot(
+      {make.sliver("pl_a", {{"cpu_pct", 50}}), make.sliver("pl_b", {{"cpu_share", 64}})}, epoch,
+      false)));
   // Refused by admission: 50 + 40 > 80.
-  REQUIRE(w.push(snapshot({sliver("pl_c", {{"cpu_pct", 40}})}, epoch + 1, false)));
+  REQUIRE(w.push(make.snapshot({make.sliver("pl_c", {{"cpu_pct", 40}})}, epoch + 1, false)));
   REQUIRE(w.call<caf::ok_atom>(*w.nm, loans_atom_v, std::string{"root"}, std::string{"pl_b"},
                                std::vector<loan>{{"pl_b", "pl_a", "cpu_share", 8}}));
 
