@@ -262,6 +262,7 @@ public:
     if (::pipe2(fds, O_CLOEXEC) != 0)
       throw std::runtime_error("pipe failed");
     out_.reset(fds[0]);
+    lines_ = line_reader{out_.get()};
     unique_fd write_end{fds[1]};
     log_file_ = std::fopen(log.c_str(), "w");
     if (log_file_ == nullptr)
@@ -280,32 +281,17 @@ public:
   std::smatch expect(const std::regex& re,
                      std::chrono::seconds within = std::chrono::seconds{180}) {
     auto deadline = steady::now() + within;
-    for (;;) {
-      std::size_t eol;
-      while ((eol = pending_.find('\n')) != std::string::npos) {
-        std::string line = pending_.substr(0, eol);
-        pending_.erase(0, eol + 1);
-        std::fprintf(log_file_, "%s\n", line.c_str());
+    while (auto line = lines_.next(deadline)) {
+      std::fprintf(log_file_, "%s\n", line->c_str());
+      if (std::regex_search(*line, re)) {
+        matched_.push_back(*line);
         std::smatch m;
-        if (std::regex_search(line, m, re)) {
-          matched_.push_back(line);
-          std::smatch again;
-          std::regex_search(matched_.back(), again, re);
-          return again;
-        }
+        std::regex_search(matched_.back(), m, re);
+        return m;
       }
-      check_interrupted();
-      if (steady::now() > deadline)
-        throw failure("no line matching the expected pattern within the deadline");
-      pollfd p{out_.get(), POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0)
-        continue;
-      char buf[4096];
-      auto n = ::read(out_.get(), buf, sizeof buf);
-      if (n <= 0)
-        throw failure("it exited");
-      pending_.append(buf, static_cast<std::size_t>(n));
     }
+    throw failure(lines_.closed() ? "it exited"
+                                  : "no line matching the expected pattern within the deadline");
   }
 
   /// Keeps reading (and logging) the output so the daemon never blocks on a full pipe.
@@ -338,7 +324,7 @@ private:
   unique_fd out_;
   child_process proc_;
   std::thread drain_;
-  std::string pending_;
+  line_reader lines_{-1};
   std::list<std::string> matched_; // keeps the strings the returned matches point into
 };
 

@@ -235,6 +235,45 @@ inline std::string tail_of(const fs::path& file, std::size_t bytes) {
   return s.size() > bytes ? s.substr(s.size() - bytes) : s;
 }
 
+/// Reads a child process's output (the read end of its stdout pipe) a line at a time, waiting
+/// no longer than a deadline. Does not own the descriptor.
+class line_reader {
+public:
+  explicit line_reader(int fd)
+      : fd_{fd} {}
+
+  /// The next whole line without its newline; std::nullopt once `deadline` passes or the writer
+  /// closed the pipe (then `closed()` is true). Throws if the bench is interrupted.
+  std::optional<std::string> next(steady::time_point deadline) {
+    for (;;) {
+      if (auto eol = pending_.find('\n'); eol != std::string::npos) {
+        std::string line = pending_.substr(0, eol);
+        pending_.erase(0, eol + 1);
+        return line;
+      }
+      check_interrupted();
+      if (closed_ || steady::now() > deadline)
+        return std::nullopt;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0)
+        continue;
+      char buf[4096];
+      auto n = ::read(fd_, buf, sizeof buf);
+      if (n <= 0)
+        closed_ = true;
+      else
+        pending_.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+
+  bool closed() const { return closed_; }
+
+private:
+  int fd_;
+  std::string pending_;
+  bool closed_ = false;
+};
+
 /// `plcd --dev` on a fresh temporary data directory, plain HTTP on 127.0.0.1, any free port.
 /// Destroying it stops plcd with SIGTERM and removes the directory.
 class plcd_process {
@@ -259,30 +298,18 @@ public:
     // Read stdout until plcd says where it listens (the first --dev run creates a cluster).
     static const std::regex password_re{R"(password: (\S+))"};
     static const std::regex url_re{R"(listening on (\S+))"};
-    std::string pending;
+    line_reader lines{out_.get()};
     auto deadline = steady::now() + std::chrono::seconds{180};
     while (url_.empty()) {
-      check_interrupted();
-      if (steady::now() > deadline)
-        throw failed("plcd did not start within 180 s");
-      pollfd p{out_.get(), POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0)
-        continue;
-      char buf[4096];
-      auto n = ::read(out_.get(), buf, sizeof buf);
-      if (n <= 0)
-        throw failed("plcd exited before listening");
-      pending.append(buf, static_cast<std::size_t>(n));
-      std::size_t eol;
-      while ((eol = pending.find('\n')) != std::string::npos) {
-        std::string line = pending.substr(0, eol);
-        pending.erase(0, eol + 1);
-        std::smatch m;
-        if (std::regex_search(line, m, password_re))
-          password_ = m[1];
-        if (std::regex_search(line, m, url_re))
-          url_ = m[1];
-      }
+      auto line = lines.next(deadline);
+      if (!line)
+        throw failed(lines.closed() ? "plcd exited before listening"
+                                    : "plcd did not start within 180 s");
+      std::smatch m;
+      if (std::regex_search(*line, m, password_re))
+        password_ = m[1];
+      if (std::regex_search(*line, m, url_re))
+        url_ = m[1];
     }
     if (password_.empty())
       throw failed("plcd --dev printed no admin password");
