@@ -139,7 +139,33 @@ def stop_process(proc, grace=60):
     return proc.returncode
 
 
-class Plc:
+class _Daemon:
+    """A process the testbed starts with its output (stdout and stderr) read by an Output into a
+    log file. `stop()` is SIGTERM (SIGKILL after a grace period) and returns the exit status."""
+
+    proc = None
+    starts = 0
+
+    def _spawn(self, cmd, log):
+        self.starts += 1
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True)
+        self.out = Output(self.proc.stdout, log)
+
+    def _forget(self):
+        self.out.close()
+        self.proc.stdout.close()
+        self.proc = None
+
+    def stop(self):
+        if self.proc is None:
+            return None
+        status = stop_process(self.proc)
+        self._forget()
+        return status
+
+
+class Plc(_Daemon):
     """`plcd --dev` on a data directory, HTTPS and the push endpoint on loopback. `start()`
     again after `stop()` reuses the data directory and the ports it had (the node managers
     were configured with them), as an operator restarting PLC would."""
@@ -148,17 +174,11 @@ class Plc:
         self.plcd, self.tmp = plcd, tmp
         self.data = os.path.join(tmp, "data")
         self.port = self.push_port = 0
-        self.proc = None
         self.password = None
-        self.starts = 0
 
     def start(self):
-        self.starts += 1
-        cmd = [self.plcd, "--dev", "--data-dir", self.data, "--port", str(self.port),
-               "--push-port", str(self.push_port)]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)
-        self.out = Output(self.proc.stdout, os.path.join(self.tmp, "plcd.log"))
+        self._spawn([self.plcd, "--dev", "--data-dir", self.data, "--port", str(self.port),
+                     "--push-port", str(self.push_port)], os.path.join(self.tmp, "plcd.log"))
         m = self.out.wait_line(r"push endpoint (\S+):(\d+)")
         self.push = "%s:%s" % (m.group(1), m.group(2))
         self.push_port = int(m.group(2))
@@ -178,15 +198,6 @@ class Plc:
                                                                 allow_none=True))
         return self
 
-    def stop(self):
-        if self.proc is not None:
-            status = stop_process(self.proc)
-            self.out.close()
-            self.proc.stdout.close()
-            self.proc = None
-            return status
-        return None
-
     def calls(self, method):
         """How many calls of `method` plcd has answered, by its /metrics (all fault codes)."""
         base = self.url.split("/PLCAPI")[0]
@@ -203,7 +214,7 @@ class Plc:
         return os.path.join(self.data, "keys", "ticket.pub")
 
 
-class NodeManager:
+class NodeManager(_Daemon):
     """One `nodemgr` on the sim backend for an enrolled node: plnode.txt from
     GenerateNodeConfFile, a TOML file as an operator would write it, its own state directory.
     `kill()` is kill -9; `start()` again keeps the state directory."""
@@ -239,15 +250,9 @@ class NodeManager:
             lines += ["[push]", 'address = "%s"' % plc.push]
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n" + extra_toml)
-        self.proc = None
-        self.starts = 0
 
     def start(self):
-        self.starts += 1
-        self.proc = subprocess.Popen([self.nodemgr, "--config", self.config],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)
-        self.out = Output(self.proc.stdout, os.path.join(self.dir, "nodemgr.log"))
+        self._spawn([self.nodemgr, "--config", self.config], os.path.join(self.dir, "nodemgr.log"))
         m = self.out.wait_line(r"local API on 127\.0\.0\.1:(\d+)")
         self.api_port = int(m.group(1))
         self.out.wait_line(r"nodemgr: node %d " % self.node_id)
@@ -255,22 +260,11 @@ class NodeManager:
         self.api = FreshProxy(lambda: xmlrpc.client.ServerProxy(url, allow_none=True))
         return self
 
-    def stop(self):
-        if self.proc is not None:
-            status = stop_process(self.proc)
-            self.out.close()
-            self.proc.stdout.close()
-            self.proc = None
-            return status
-        return None
-
     def kill(self):
         """kill -9: no clean-up, no last write."""
         os.kill(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
-        self.out.close()
-        self.proc.stdout.close()
-        self.proc = None
+        self._forget()
 
     def log(self):
         path = os.path.join(self.dir, "nodemgr.log")
@@ -415,3 +409,4 @@ class Testbed:
         for nm in self.nodes:
             out.append("--- nodemgr %s:\n%s" % (nm.dir, nm.log()[-3000:]))
         return "\n".join(out)
+
