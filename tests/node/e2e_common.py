@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import unittest
 import urllib.request
 import xmlrpc.client
 
@@ -410,3 +411,37 @@ class Testbed:
             out.append("--- nodemgr %s:\n%s" % (nm.dir, nm.log()[-3000:]))
         return "\n".join(out)
 
+
+class TestbedCase(unittest.TestCase):
+    """A suite's test case on its own Testbed: setUpClass starts one (its temporary directory
+    named with `prefix`) as `cls.tb`, then runs the suite's `prepare()`; tearDownClass closes
+    it. `plcd` and `nodemgr` are the binaries `run_suite` was given."""
+
+    prefix = "pl-e2e-"
+    plcd = nodemgr = None
+
+    @classmethod
+    def prepare(cls):
+        """What the suite sets up on `cls.tb` before its tests (nodes, slices)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tb = Testbed(cls.plcd, cls.nodemgr, cls.prefix)
+        try:
+            cls.prepare()
+        except BaseException:
+            cls.tb.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tb.close()
+
+
+def run_suite(doc):
+    """A suite's entry point: `SUITE.py PATH_TO_PLCD PATH_TO_NODEMGR` runs the test cases of the
+    suite's module (`__main__`); without both paths it exits with the suite's `doc`."""
+    if len(sys.argv) < 3:
+        sys.exit(doc)
+    TestbedCase.plcd, TestbedCase.nodemgr = sys.argv[1], sys.argv[2]
+    unittest.main(module="__main__", argv=sys.argv[:1], verbosity=2)

@@ -21,12 +21,8 @@ import os
 import pwd
 import stat
 import subprocess
-import sys
-import unittest
 
-from e2e_common import Testbed, wait_for
-
-PLCD = NODEMGR = None
+from e2e_common import TestbedCase, run_suite, wait_for
 
 
 def read_or_none(path):
@@ -37,15 +33,12 @@ def read_or_none(path):
         return None
 
 
-class ConfFiles(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tb = Testbed(PLCD, NODEMGR, "pl-e2e-conf-")
-        cls.conf_dir = os.path.join(cls.tb.plc.data, "PlanetLabConf")
+class ConfFiles(TestbedCase):
+    prefix = "pl-e2e-conf-"
 
     @classmethod
-    def tearDownClass(cls):
-        cls.tb.close()
+    def prepare(cls):
+        cls.conf_dir = os.path.join(cls.tb.plc.data, "PlanetLabConf")
 
     def get(self, target, method="GET", body=None):
         """(status, headers, body) of one request with `target` sent exactly as given."""
@@ -70,7 +63,7 @@ class ConfFiles(unittest.TestCase):
 
     def test_0_a_conf_dir_that_is_no_directory_is_refused_at_start(self):
         missing = os.path.join(self.tb.tmp, "no-such-conf-dir")
-        run = subprocess.run([PLCD, "--plain-http", "--port", "0", "--db", "dbname=unused",
+        run = subprocess.run([self.plcd, "--plain-http", "--port", "0", "--db", "dbname=unused",
                               "--conf-dir", missing], capture_output=True, text=True, timeout=60)
         self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
         self.assertIn("conf_dir %s is not a directory" % missing, run.stderr)
@@ -156,7 +149,4 @@ class ConfFiles(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
-        sys.exit(__doc__)
-    PLCD, NODEMGR = sys.argv[1], sys.argv[2]
-    unittest.main(argv=sys.argv[:1], verbosity=2)
+    run_suite(__doc__)

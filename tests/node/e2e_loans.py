@@ -13,18 +13,14 @@ ends them with an empty list.
 Usage: e2e_loans.py PATH_TO_PLCD PATH_TO_NODEMGR
 """
 
-import sys
-import unittest
-
-from e2e_common import Testbed, fault_of, wait_for
-
-PLCD = NODEMGR = None
+from e2e_common import TestbedCase, fault_of, run_suite, wait_for
 
 
-class Loans(unittest.TestCase):
+class Loans(TestbedCase):
+    prefix = "pl-e2e-loans-"
+
     @classmethod
-    def setUpClass(cls):
-        cls.tb = Testbed(PLCD, NODEMGR, "pl-e2e-loans-")
+    def prepare(cls):
         cls.nm = nm = cls.tb.enrol("loans.e2e.example.org", poll_interval=2, push=True)
         api, pi, admin = cls.tb.plc.api, cls.tb.auth["pi"], cls.tb.plc.admin
         cls.ids = {}
@@ -36,10 +32,6 @@ class Loans(unittest.TestCase):
         wait_for("both slivers with PLC's shares", lambda: (
             (nm.rspec("e2e_lender") or {}).get("cpu_share") == 50
             and nm.rspec("e2e_borrower") is not None))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tb.close()
 
     def shares(self, resource):
         nm = self.nm
@@ -98,7 +90,4 @@ class Loans(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
-        sys.exit(__doc__)
-    PLCD, NODEMGR = sys.argv[1], sys.argv[2]
-    unittest.main(argv=sys.argv[:1], verbosity=2)
+    run_suite(__doc__)

@@ -17,24 +17,16 @@ Conditions are awaited with a generous deadline; no time is asserted.
 Usage: e2e_restart.py PATH_TO_PLCD PATH_TO_NODEMGR
 """
 
-import sys
-import unittest
-
-from e2e_common import Testbed, fault_of, wait_for
-
-PLCD = NODEMGR = None
+from e2e_common import TestbedCase, fault_of, run_suite, wait_for
 
 
-class Restart(unittest.TestCase):
+class Restart(TestbedCase):
+    prefix = "pl-e2e-restart-"
+
     @classmethod
-    def setUpClass(cls):
-        cls.tb = Testbed(PLCD, NODEMGR, "pl-e2e-restart-")
+    def prepare(cls):
         cls.nm = cls.tb.enrol("restart.e2e.example.org", poll_interval=2, push=True)
         cls.nm.out.wait_line(r"event=push_connected")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tb.close()
 
     def add_slice(self, name, instantiation="plc-instantiated"):
         api, pi = self.tb.plc.api, self.tb.auth["pi"]
@@ -113,7 +105,4 @@ class Restart(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
-        sys.exit(__doc__)
-    PLCD, NODEMGR = sys.argv[1], sys.argv[2]
-    unittest.main(argv=sys.argv[:1], verbosity=2)
+    run_suite(__doc__)

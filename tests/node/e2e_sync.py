@@ -12,22 +12,11 @@ added while it was down (pushes carry changes only). No elapsed time is asserted
 Usage: e2e_sync.py PATH_TO_PLCD PATH_TO_NODEMGR
 """
 
-import sys
-import unittest
-
-from e2e_common import Testbed, wait_for
-
-PLCD = NODEMGR = None
+from e2e_common import TestbedCase, run_suite, wait_for
 
 
-class Sync(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tb = Testbed(PLCD, NODEMGR, "pl-e2e-sync-")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tb.close()
+class Sync(TestbedCase):
+    prefix = "pl-e2e-sync-"
 
     def run_changes(self, nm, slice_name):
         """A PI adds a slice to the node, the admin sets cpu_share, the PI removes the node:
@@ -92,7 +81,4 @@ class Sync(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
-        sys.exit(__doc__)
-    PLCD, NODEMGR = sys.argv[1], sys.argv[2]
-    unittest.main(argv=sys.argv[:1], verbosity=2)
+    run_suite(__doc__)

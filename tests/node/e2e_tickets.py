@@ -13,27 +13,20 @@ Usage: e2e_tickets.py PATH_TO_PLCD PATH_TO_NODEMGR
 """
 
 import base64
-import sys
-import unittest
 
-from e2e_common import Testbed, fault_of, wait_for
-
-PLCD = NODEMGR = None
+from e2e_common import TestbedCase, fault_of, run_suite, wait_for
 
 
-class Tickets(unittest.TestCase):
+class Tickets(TestbedCase):
+    prefix = "pl-e2e-tickets-"
+
     @classmethod
-    def setUpClass(cls):
-        cls.tb = Testbed(PLCD, NODEMGR, "pl-e2e-tickets-")
+    def prepare(cls):
         # Push (revocations arrive at once) and polling, as a production node runs.
         cls.nm = cls.tb.enrol("tk.e2e.example.org", poll_interval=2, push=True)
         cls.nm.out.wait_line(r"event=push_connected")
         api, admin = cls.tb.plc.api, cls.tb.plc.admin
         cls.other_node = api.AddNode(admin, cls.tb.site, {"hostname": "elsewhere.e2e.example.org"})
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tb.close()
 
     def delegated_slice(self, name, nodes, cpu_share=None, instantiation="delegated"):
         api, pi = self.tb.plc.api, self.tb.auth["pi"]
@@ -109,7 +102,4 @@ class Tickets(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
-        sys.exit(__doc__)
-    PLCD, NODEMGR = sys.argv[1], sys.argv[2]
-    unittest.main(argv=sys.argv[:1], verbosity=2)
+    run_suite(__doc__)
