@@ -16,17 +16,18 @@ state_store::state_store(std::filesystem::path dir)
     : dir_(std::move(dir)) {}
 
 caf::error state_store::put(const std::string& sliver, const values& xs) {
+  std::string text;
+  for (const auto& [k, v] : xs)
+    text += k + "=" + std::to_string(v) + "\n";
   if (in_memory()) {
-    mem_[sliver] = xs;
+    text.shrink_to_fit();
+    mem_[sliver] = std::move(text);
     return {};
   }
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec)
     return make_error(errc::mechanism_failure, "mkdir " + dir_.string() + ": " + ec.message());
-  std::string text;
-  for (const auto& [k, v] : xs)
-    text += k + "=" + std::to_string(v) + "\n";
   auto tmp = dir_ / ("." + sliver + ".tmp");
   if (auto err = linux_fs::write_text(tmp, text))
     return err;
@@ -36,11 +37,14 @@ caf::error state_store::put(const std::string& sliver, const values& xs) {
 }
 
 std::optional<state_store::values> state_store::get(const std::string& sliver) const {
+  std::optional<std::string> text;
   if (in_memory()) {
-    auto i = mem_.find(sliver);
-    return i == mem_.end() ? std::nullopt : std::optional<values>{i->second};
+    if (auto i = mem_.find(sliver); i != mem_.end())
+      text = i->second;
+  } else {
+    if (auto file = linux_fs::read_text(dir_ / sliver))
+      text = std::move(*file);
   }
-  auto text = linux_fs::read_text(dir_ / sliver);
   if (!text)
     return std::nullopt;
   values out;
@@ -74,7 +78,7 @@ caf::error state_store::erase(const std::string& sliver) {
 std::vector<std::string> state_store::list() const {
   std::vector<std::string> out;
   if (in_memory()) {
-    for (const auto& [name, xs] : mem_)
+    for (const auto& [name, text] : mem_)
       out.push_back(name);
     return out;
   }

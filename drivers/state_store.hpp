@@ -44,8 +44,9 @@ public:
 
 private:
   std::filesystem::path dir_;
-  /// The records when `in_memory()`.
-  std::map<std::string, values> mem_;
+  /// The records when `in_memory()`, each in the file's text form (one
+  /// string per sliver takes less room than a map of its values).
+  std::map<std::string, std::string> mem_;
 };
 
 } // namespace pl::drivers
