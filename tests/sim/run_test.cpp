@@ -8,6 +8,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <vector>
 
 using namespace pl::sim;
 
@@ -84,6 +85,23 @@ outcome run_text(const std::string& text) {
   return {std::move(r), log.str()};
 }
 
+/// `text` with PLC's push gateway on (after the poll interval line of `base`).
+std::string with_push(const std::string& text) {
+  auto out = std::regex_replace(text, std::regex{"poll_interval = \"5m\""},
+                                "poll_interval = \"5m\"\npush = true");
+  REQUIRE(out != text);
+  return out;
+}
+
+/// The convergence latencies (seconds) of the changes whose description contains `change`.
+std::vector<double> latencies(const run_report& report, const std::string& change) {
+  std::vector<double> out;
+  for (const auto& c : report.convergence)
+    if (c.change.find(change) != std::string::npos)
+      out.push_back(c.latency);
+  return out;
+}
+
 } // namespace
 
 TEST_CASE("the same seed on a fresh database gives the same event log") {
@@ -151,11 +169,7 @@ nodes = "0-2"
   CHECK(r.log.find("deferred until PLC is back: timeline[5]") != std::string::npos);
   CHECK(r.log.find("poll failed: PLC down") != std::string::npos);
   CHECK(r.log.find("poll failed: partitioned from PLC") != std::string::npos);
-  bool late_gone = false;
-  for (const auto& c : r.report.convergence)
-    if (c.change.find("timeline[5]") != std::string::npos)
-      late_gone = true;
-  CHECK(late_gone);
+  CHECK_FALSE(latencies(r.report, "timeline[5]").empty());
   // The removal from nodes 0-2 at 2h30m waited for the partition to heal at 2h50m.
   double max_latency = 0;
   for (const auto& c : r.report.convergence)
@@ -246,13 +260,10 @@ duration = "10m"
                    "there") != std::string::npos);
   CHECK(r.log.find("ticket for t0001_deleg redeemed on 2 of 4 nodes by broker t0001_big") !=
         std::string::npos);
-  int converged = 0;
-  for (const auto& c : r.report.convergence)
-    if (c.change.find("redeem_ticket t0001_deleg") != std::string::npos) {
-      ++converged;
-      CHECK(c.latency == 0); // the node manager acts on a ticket at once
-    }
-  CHECK(converged == 2);
+  auto redeemed = latencies(r.report, "redeem_ticket t0001_deleg");
+  CHECK(redeemed.size() == 2);
+  for (auto l : redeemed)
+    CHECK(l == 0); // the node manager acts on a ticket at once
 }
 
 TEST_CASE("a sliver lends resources through its node manager; an overdraw is refused") {
@@ -293,10 +304,7 @@ loans = [["t0001_big", "mem_limit", 1]]
 }
 
 TEST_CASE("with push on, PLC's changes reach connected nodes at once; a partition cuts the link") {
-  auto text = std::regex_replace(base, std::regex{"poll_interval = \"5m\""},
-                                 "poll_interval = \"5m\"\npush = true");
-  REQUIRE(text != base);
-  auto r = run_text(text + R"(
+  auto r = run_text(with_push(base) + R"(
 [[timeline]]
 at = "1h"
 event = "partition"
@@ -313,29 +321,21 @@ nodes = "0-2"
   CHECK(r.report.passed());
   CHECK(r.log.find("push: PLC's gateway is up") != std::string::npos);
   // The tag change at 40m is pushed: every node applies it when it is made.
-  int pushed = 0;
-  for (const auto& c : r.report.convergence)
-    if (c.change.find("timeline[1]") != std::string::npos) {
-      ++pushed;
-      CHECK(c.latency == 0);
-    }
-  CHECK(pushed == 12);
+  auto pushed = latencies(r.report, "timeline[1]");
+  CHECK(pushed.size() == 12);
+  for (auto l : pushed)
+    CHECK(l == 0);
   CHECK(r.log.find("node 7 took a push: ") != std::string::npos);
   // The removal from the partitioned nodes 0-2 was neither pushed nor
   // polled until the partition healed at 1h30m (20 minutes later).
-  int removed = 0;
-  for (const auto& c : r.report.convergence)
-    if (c.change.find("timeline[4]") != std::string::npos) {
-      ++removed;
-      CHECK(c.latency >= 1200);
-    }
-  CHECK(removed == 3);
+  auto removed = latencies(r.report, "timeline[4]");
+  CHECK(removed.size() == 3);
+  for (auto l : removed)
+    CHECK(l >= 1200);
 }
 
 TEST_CASE("pushes, tickets and loans keep the event log reproducible") {
-  auto text = std::regex_replace(base, std::regex{"poll_interval = \"5m\""},
-                                 "poll_interval = \"5m\"\npush = true") +
-              R"(
+  auto text = with_push(base) + R"(
 [[slices]]
 name = "t0001_deleg"
 instantiation = "delegated"
