@@ -120,14 +120,15 @@ struct vnode {
   std::map<std::string, std::string> refused; ///< slice -> admission reason
 };
 
-/// A scratch directory for the nodes' disks (records, ticket state), in
-/// memory when /dev/shm exists (the record store syncs every write), removed
-/// at the end.
+/// A scratch directory for the nodes' disks (records, ticket state) under
+/// `parent`, by default in memory when /dev/shm exists (the record store
+/// syncs every write), removed at the end.
 struct scratch_dir {
   std::filesystem::path path;
-  scratch_dir() {
+  explicit scratch_dir(const std::filesystem::path& parent) {
     std::error_code ec;
-    auto base = std::filesystem::is_directory("/dev/shm", ec)
+    auto base = !parent.empty() ? parent
+                : std::filesystem::is_directory("/dev/shm", ec)
                     ? std::filesystem::path{"/dev/shm"}
                     : std::filesystem::temp_directory_path();
     std::string tmpl = (base / "plsim-nodes.XXXXXX").string();
@@ -236,6 +237,7 @@ public:
       : sc_{sc}
       , plc_{plc}
       , opt_{opt}
+      , disks_{opt.scratch_parent}
       , q_{opt.mode == time_mode::real_time}
       , rng_{sc.seed}
       , latency_{seconds_to_time(sc.latency_ms / 1000.0)} {
@@ -251,6 +253,7 @@ public:
     sys_.emplace(actor_cfg_);
     sched_ = &dynamic_cast<caf::scheduler::test_coordinator&>(sys_->scheduler());
     node_clock_.emplace(sys_->clock(), pl::clock::time_point{std::chrono::seconds{epoch_}});
+    q_.set_wait_hook([this] { stop_if_requested(); });
   }
 
   ~engine() {
@@ -322,6 +325,7 @@ public:
         opt_.plc_clock->set(pl::clock::time_point{std::chrono::seconds{epoch_}} +
                             std::chrono::microseconds{t});
       q_.step();
+      stop_if_requested();
       if (opt_.progress &&
           std::chrono::steady_clock::now() - last_progress > std::chrono::seconds{1}) {
         last_progress = std::chrono::steady_clock::now();
@@ -1538,9 +1542,15 @@ private:
     messages_this_minute_ = 0;
   }
 
+  void stop_if_requested() const {
+    if (opt_.stop_requested && opt_.stop_requested())
+      throw run_interrupted{};
+  }
+
   /// Reports the set-up about once a second: a large testbed takes minutes to build through
   /// PLCAPI before the first event.
   void setup_progress(const char* what, int done, int total) {
+    stop_if_requested();
     if (!opt_.progress)
       return;
     auto now = std::chrono::steady_clock::now();

@@ -5,10 +5,12 @@
 // checks the invariants. See sim/README.md.
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -38,11 +40,24 @@ struct run_options {
   std::ostream* event_log = nullptr;
   /// Called about once a second of wall time with a one-line summary.
   std::function<void(const std::string&)> progress;
+  /// Asked after every event and set-up step and every 100 ms of a real-time
+  /// wait; true ends the run at once with `run_interrupted` (plsim: SIGINT or
+  /// SIGTERM), its nodes and their directories gone as after any failure.
+  std::function<bool()> stop_requested;
+  /// Where the virtual nodes' disks (records, ticket state) go; empty:
+  /// /dev/shm when it exists, else the temporary directory.
+  std::filesystem::path scratch_parent;
   /// Real time: the shards that host the nodes as real node managers on
   /// CAF's scheduler (sim/shard.hpp). The engine deals them the nodes, tells
   /// them the faults and reads back what the nodes hold. Its `config()`
   /// says where PLC is; the engine adds the scenario's poll interval.
   fleet* shards = nullptr;
+};
+
+/// Thrown by run_scenario when `run_options::stop_requested` says so.
+struct run_interrupted : std::runtime_error {
+  run_interrupted()
+      : std::runtime_error("the run was interrupted") {}
 };
 
 /// A broken invariant: what, on which node, and the event that broke it.

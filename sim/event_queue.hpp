@@ -5,6 +5,7 @@
 // of the scenario and the seed. In real-time mode the queue waits for the
 // wall clock to reach each event's time before running it.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -48,6 +49,10 @@ public:
   sim_time next_time() const { return items_.top().t; }
   std::uint64_t executed() const { return executed_; }
 
+  /// Real time: called at least every 100 ms while the queue waits for the
+  /// wall clock (it may throw to abandon the run).
+  void set_wait_hook(action hook) { wait_hook_ = std::move(hook); }
+
   /// Runs the next event (advancing the time to it); false when none is left.
   bool step() {
     if (items_.empty())
@@ -56,8 +61,12 @@ public:
     items_.pop();
     if (real_time_) {
       auto due = start_ + std::chrono::microseconds{it.t};
-      if (due > std::chrono::steady_clock::now())
-        std::this_thread::sleep_until(due);
+      for (auto now = std::chrono::steady_clock::now(); due > now;
+           now = std::chrono::steady_clock::now()) {
+        if (wait_hook_)
+          wait_hook_();
+        std::this_thread::sleep_until(std::min(due, now + std::chrono::milliseconds{100}));
+      }
     }
     now_ = it.t;
     ++executed_;
@@ -85,6 +94,7 @@ private:
     }
   };
   bool real_time_;
+  action wait_hook_;
   std::chrono::steady_clock::time_point start_;
   std::priority_queue<item, std::vector<item>, later> items_;
   sim_time now_ = 0;

@@ -1,5 +1,6 @@
 // plsim: runs a scenario of virtual nodes against a real PLC and writes a
 // JSON record, an event log and an HTML report. See sim/README.md.
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -27,6 +28,29 @@
 
 namespace fs = std::filesystem;
 using namespace pl::sim;
+
+namespace {
+
+volatile std::sig_atomic_t stop_signal = 0;
+
+extern "C" void request_stop(int sig) {
+  stop_signal = sig;
+}
+
+/// SIGINT and SIGTERM end a run at its next step, through the same unwinding
+/// as a failure, so the embedded PLC's cluster, a throwaway plcd, the shards
+/// and the nodes' directories are all removed. The first signal resets the
+/// handler: a second one kills at once.
+void stop_on_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = request_stop;
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"plsim: the PlanetLab simulator. Runs a scenario's virtual nodes against a real\n"
@@ -123,6 +147,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     auto sc = load_scenario(file, o);
+    stop_on_signals();
     fs::create_directories(out);
     std::ofstream events{fs::path{out} / "events.log", std::ios::trunc};
     if (!events)
@@ -133,6 +158,7 @@ int main(int argc, char** argv) {
     std::unique_ptr<plc_link> plc;
     run_options opt;
     opt.event_log = &events;
+    opt.stop_requested = [] { return stop_signal != 0; };
     bool tty = ::isatty(STDERR_FILENO) != 0;
     if (!quiet)
       opt.progress = [tty](const std::string& line) {
@@ -219,6 +245,10 @@ int main(int argc, char** argv) {
                 << (v.cause.empty() ? "" : "; after " + v.cause) << "\n";
     std::cout << "plsim: report " << html.string() << "\n";
     return report.passed() ? 0 : 1;
+  } catch (const run_interrupted&) {
+    std::cerr << "\nplsim: interrupted by signal " << stop_signal
+              << "; the run's PLC and virtual nodes are gone, events.log holds the events so far\n";
+    return 128 + stop_signal;
   } catch (const scenario_error& e) {
     std::cerr << "plsim: " << e.what() << "\n";
     return 2;

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <filesystem>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -368,4 +370,32 @@ duration = "15m"
   CHECK(a.log.find("ticket for t0001_deleg redeemed on 12 of 12 nodes") != std::string::npos);
   CHECK(a.log.find("node 5: t0000_web effective cpu_pct=5") != std::string::npos);
   CHECK(a.log == b.log);
+}
+
+TEST_CASE("a stop request ends the run at once and leaves no node directory behind") {
+  auto sc = parse_scenario(base, "small.toml");
+  pl::manual_clock clock{pl::clock::time_point{std::chrono::seconds{virtual_epoch}}};
+  auto plc = make_embedded_plc(clock);
+  std::string tmpl = (std::filesystem::temp_directory_path() / "plsim-stop-XXXXXX").string();
+  REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+  std::filesystem::path parent = tmpl;
+  std::ostringstream log;
+  run_options opt;
+  opt.plc_clock = &clock;
+  opt.event_log = &log;
+  opt.scratch_parent = parent;
+  int asked = 0;
+  bool nodes_had_disks = false;
+  // Stop once the run is well under way: the nodes have their directories by then.
+  opt.stop_requested = [&] {
+    if (++asked < 400)
+      return false;
+    nodes_had_disks = !std::filesystem::is_empty(parent);
+    return true;
+  };
+  CHECK_THROWS_AS(run_scenario(sc, *plc, opt), run_interrupted);
+  CHECK(asked == 400);
+  CHECK(nodes_had_disks);
+  CHECK(std::filesystem::is_empty(parent));
+  std::filesystem::remove_all(parent);
 }
