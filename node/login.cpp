@@ -1,4 +1,5 @@
 #include "node/login.hpp"
+#include "node/atomic_file.hpp"
 
 #include <cerrno>
 #include <fcntl.h>
@@ -47,43 +48,6 @@ bool group_exists(const std::string& name) {
   return ::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) == 0 && found;
 }
 
-// Writes `text` to `file` (mode 0644) through a temporary file, fsync and
-// rename, so sshd never reads half a file.
-caf::error write_atomic(const fs::path& file, const std::string& text) {
-  auto tmp = file.string() + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0)
-    return drivers::linux_fs::os_error("open " + tmp, errno);
-  const char* p = text.data();
-  auto left = text.size();
-  while (left > 0) {
-    auto n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      auto err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return drivers::linux_fs::os_error("write " + tmp, err);
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (::fchmod(fd, 0644) != 0 || ::fsync(fd) != 0) {
-    auto err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return drivers::linux_fs::os_error("fsync " + tmp, err);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), file.c_str()) != 0) {
-    auto err = errno;
-    ::unlink(tmp.c_str());
-    return drivers::linux_fs::os_error("rename " + tmp, err);
-  }
-  return {};
-}
-
 caf::error write_keys(const login_options& opts, const std::string& name,
                       const std::vector<std::string>& keys) {
   std::error_code ec;
@@ -102,7 +66,10 @@ caf::error write_keys(const login_options& opts, const std::string& name,
       continue;
     text += key + "\n";
   }
-  return write_atomic(opts.keys_dir / name, text);
+  // sshd reads it as the slice account: 0644, and never through a link.
+  if (auto why = replace_file(opts.keys_dir / name, text, {.mode = 0644, .no_follow = true}))
+    return make_error(errc::mechanism_failure, *why);
+  return caf::none;
 }
 
 } // namespace

@@ -28,6 +28,7 @@
 #include "actors/errors.hpp"
 #include "actors/push_proof.hpp"
 #include "drivers/mechanism_driver.hpp"
+#include "node/atomic_file.hpp"
 #include "node/record_store.hpp"
 
 namespace pl::node {
@@ -451,45 +452,10 @@ caf::error save_caps(const std::filesystem::path& file,
   for (const auto& [slice, r] : records)
     os << slice << ' ' << r.window_start << ' ' << r.sent << ' ' << r.sent_i2 << ' '
        << r.last_counter << ' ' << r.last_counter_i2 << ' ' << (r.retired ? 1 : 0) << '\n';
-  auto text = os.str();
-  auto tmp = file;
-  tmp += ".tmp";
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return make_error(errc::mechanism_failure,
-                      "open " + tmp.string() + ": " + std::strerror(errno));
-  const char* p = text.data();
-  auto left = text.size();
-  while (left > 0) {
-    auto n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      auto why = std::string{std::strerror(errno)};
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return make_error(errc::mechanism_failure, "write " + tmp.string() + ": " + why);
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return make_error(errc::mechanism_failure, "fsync " + tmp.string());
-  }
-  if (::rename(tmp.c_str(), file.c_str()) != 0) {
-    auto why = std::string{std::strerror(errno)};
-    ::unlink(tmp.c_str());
-    return make_error(errc::mechanism_failure, "rename " + file.string() + ": " + why);
-  }
-  int dir = ::open(file.parent_path().empty() ? "." : file.parent_path().c_str(),
-                   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
+  if (auto why = replace_file(file, os.str()))
+    return make_error(errc::mechanism_failure, *why);
   return caf::none;
 }
 

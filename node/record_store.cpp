@@ -1,4 +1,5 @@
 #include "node/record_store.hpp"
+#include "node/atomic_file.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -35,20 +36,6 @@ constexpr std::string_view magic = "plnm-records 1\n";
 
 caf::error io_error(const std::string& what, const std::filesystem::path& p) {
   return make_error(errc::mechanism_failure, what + " " + p.string() + ": " + std::strerror(errno));
-}
-
-caf::error write_all(int fd, const char* data, std::size_t size, const std::filesystem::path& p) {
-  while (size > 0) {
-    auto n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return io_error("cannot write", p);
-    }
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return caf::none;
 }
 
 } // namespace
@@ -90,30 +77,10 @@ caf::error record_store::save(const node_records& records) const {
   if (ec)
     return make_error(errc::mechanism_failure,
                       "cannot create " + dir.string() + ": " + ec.message());
-  auto tmp = file_;
-  tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return io_error("cannot create", tmp);
-  auto err = write_all(fd, magic.data(), magic.size(), tmp);
-  if (!err)
-    err = write_all(fd, payload.data(), payload.size(), tmp);
-  if (!err && ::fsync(fd) != 0)
-    err = io_error("cannot fsync", tmp);
-  if (::close(fd) != 0 && !err)
-    err = io_error("cannot close", tmp);
-  if (!err && ::rename(tmp.c_str(), file_.c_str()) != 0)
-    err = io_error("cannot rename onto", file_);
-  if (err) {
-    ::unlink(tmp.c_str());
-    return err;
-  }
-  // The rename is durable only once the directory is.
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  std::string text{magic};
+  text.append(payload.data(), payload.size());
+  if (auto why = replace_file(file_, text))
+    return make_error(errc::mechanism_failure, *why);
   return caf::none;
 }
 

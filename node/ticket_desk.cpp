@@ -1,4 +1,5 @@
 #include "node/ticket_desk.hpp"
+#include "node/atomic_file.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -61,54 +62,6 @@ std::optional<std::int64_t> parse_int(const std::string& tok) {
 
 std::string errno_text(int err) {
   return std::strerror(err);
-}
-
-/// Writes `content` to `file` atomically: temp file, fsync, rename, fsync dir.
-std::optional<std::string> write_atomically(const std::filesystem::path& file,
-                                            const std::string& content) {
-  auto dir = file.parent_path().empty() ? std::filesystem::path{"."} : file.parent_path();
-  auto tmp = file;
-  tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return "cannot create " + tmp.string() + ": " + errno_text(errno);
-  const char* p = content.data();
-  std::size_t left = content.size();
-  while (left > 0) {
-    auto n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return "cannot write " + tmp.string() + ": " + errno_text(err);
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return "cannot fsync " + tmp.string() + ": " + errno_text(err);
-  }
-  if (::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return "cannot close " + tmp.string() + ": " + errno_text(err);
-  }
-  if (::rename(tmp.c_str(), file.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return "cannot rename " + tmp.string() + " to " + file.string() + ": " + errno_text(err);
-  }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd); // best effort: the rename is done; a failed directory sync only delays it
-    ::close(dfd);
-  }
-  return std::nullopt;
 }
 
 std::string guard_message(ticket_verdict v, const sliver_ticket& t) {
@@ -256,7 +209,7 @@ std::optional<std::string> ticket_desk::save_locked() {
   for (const auto& [slice, r] : revoked_slices_)
     out += "revoked-slice " + std::to_string(r.revoked_at) + ' ' + std::to_string(r.latest_expiry) +
            ' ' + name_token(slice) + '\n';
-  return write_atomically(cfg_.state_file, out);
+  return replace_file(cfg_.state_file, out);
 }
 
 ticket_check ticket_desk::check_locked(signed_ticket t) const {

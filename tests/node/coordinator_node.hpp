@@ -83,7 +83,10 @@ struct coordinator_node {
     sys.emplace(cfg);
     sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     clock.emplace(sys->clock(), clock::time_point(std::chrono::seconds(epoch_seconds)));
-    auto b = drivers::make_backend({.kind = "sim", .state_dir = dir.dir / "drivers"});
+    drivers::backend_options o;
+    o.kind = "sim";
+    o.state_dir = dir.dir / "drivers";
+    auto b = drivers::make_backend(o);
     REQUIRE(b);
     backend = std::move(*b);
     if (adjust)
