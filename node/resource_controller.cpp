@@ -17,32 +17,32 @@ using self_ptr = resource_controller_actor::stateful_pointer<resource_controller
 
 using done_fn = std::function<void(caf::error)>;
 
-// Applies `todo[i..]` one after the other; `await` keeps other requests out
+// Applies `queue[i..]` one after the other; `await` keeps other requests out
 // until the driver answered, so allocations never overtake each other.
 // `done` gets the first error (or none) once every driver call answered.
-void apply_from(self_ptr self, std::shared_ptr<std::vector<allocation>> todo, std::size_t i,
+void apply_from(self_ptr self, std::shared_ptr<std::vector<allocation>> queue, std::size_t i,
                 std::shared_ptr<caf::error> first, done_fn done) {
-  if (i == todo->size()) {
+  if (i == queue->size()) {
     done(std::move(*first));
     return;
   }
-  auto a = (*todo)[i];
+  auto a = (*queue)[i];
   self->request(self->state.driver, self->state.timeout, apply_atom_v, a)
       .await(
           [=](caf::ok_atom) {
             self->state.policy.applied(a);
-            apply_from(self, todo, i + 1, first, done);
+            apply_from(self, queue, i + 1, first, done);
           },
           [=](caf::error& err) {
             if (!*first)
               *first = std::move(err);
-            apply_from(self, todo, i + 1, first, done);
+            apply_from(self, queue, i + 1, first, done);
           });
 }
 
 void apply_pending(self_ptr self, const std::string& first, done_fn done) {
-  auto todo = std::make_shared<std::vector<allocation>>(self->state.policy.pending(first));
-  apply_from(self, std::move(todo), 0, std::make_shared<caf::error>(), std::move(done));
+  auto queue = std::make_shared<std::vector<allocation>>(self->state.policy.pending(first));
+  apply_from(self, std::move(queue), 0, std::make_shared<caf::error>(), std::move(done));
 }
 
 done_fn deliver_to(caf::typed_response_promise<caf::ok_atom> rp) {

@@ -248,9 +248,9 @@ TEST_CASE("allocation policy: pending is exactly what a full recompute says is n
         in_force.erase(name);
         break;
       default: {
-        auto todo = policy.pending();
-        if (!todo.empty()) {
-          auto a = todo[rng() % todo.size()];
+        auto due = policy.pending();
+        if (!due.empty()) {
+          auto a = due[rng() % due.size()];
           policy.applied(a);
           in_force[a.sliver] = a;
         }
